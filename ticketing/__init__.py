@@ -1,0 +1,107 @@
+"""The ticket booking service. `create_app` is the only place an app is built."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask_smorest import Api
+
+from config import settings_from_environment
+
+from .blueprints import register_blueprints
+from .blueprints.base import IdConverter, id_parameter_schema
+from .cli import register_commands
+from .database import configure_engine, engine_options
+from .errors import register_error_handlers
+from .extensions import db, jwt, migrate
+from .schemas.common import ErrorSchema
+from .security import register_token_callbacks
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The settings do not allow the service to start."""
+
+
+class _Api(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, then `config` (tests pass settings here)."""
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(settings_from_environment(app.instance_path))
+    app.config.update(
+        API_TITLE="Ticketing API",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ALGORITHM="HS256",
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False  # answers read in the order the contract lists their fields
+    _settle_secret(app)
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["ACCESS_TOKEN_TTL_SECONDS"])
+    app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["REFRESH_TOKEN_TTL_SECONDS"])
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["LOCK_TIMEOUT_MS"]),
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    jwt.init_app(app)
+    register_token_callbacks(jwt)
+
+    app.url_map.converters["id"] = IdConverter
+    api = _Api(app)
+    api.register_converter(IdConverter, id_parameter_schema)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_blueprints(api)
+    register_error_handlers(app)  # after flask-smorest's, so ours answer
+    configure_engine(app)
+    register_commands(app)
+    return app
+
+
+def _settle_secret(app: Flask) -> None:
+    """Production needs JWT_SECRET_KEY; development keeps a generated one in the instance folder."""
+    if app.config.get("JWT_SECRET_KEY"):
+        return
+    environment = app.config["APP_ENV"]
+    if environment == "production":
+        raise ConfigurationError(
+            "JWT_SECRET_KEY is not set. Set it to a long random string (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or set APP_ENV=development "
+            "to run with a generated key."
+        )
+    if environment == "testing":
+        app.config["JWT_SECRET_KEY"] = secrets.token_urlsafe(48)
+        return
+    app.config["JWT_SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "jwt-secret")
+
+
+def _instance_secret(key_file: Path) -> str:
+    """Read the key file, creating it atomically first: workers starting together agree on one key."""
+    if not key_file.exists():
+        draft = key_file.with_name(f"{key_file.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, key_file)  # fails if another process won the race; theirs stands
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return key_file.read_text().strip()

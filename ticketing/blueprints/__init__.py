@@ -1,0 +1,13 @@
+"""Routes only: URL, method, auth, schema in and out, one controller call."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from . import aliases, auth, events, health, seats
+
+
+def register_blueprints(api: Api) -> None:
+    """Register every blueprint on the app behind `api`."""
+    for module in (health, auth, events, seats, aliases):
+        api.register_blueprint(module.blp)

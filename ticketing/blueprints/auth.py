@@ -1,0 +1,60 @@
+"""Accounts and tokens."""
+
+from __future__ import annotations
+
+from flask_jwt_extended import jwt_required
+
+from ..controllers import auth as controller
+from ..schemas.auth import LoginSchema, MeEnvelope, RegisterSchema, TokenSchema, UserEnvelope
+from ..schemas.common import MessageSchema
+from .base import BEARER, Blueprint
+
+blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
+
+
+@blp.route("/register", methods=["POST"])
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserEnvelope)
+@blp.alt_response(409, description="email_taken")
+def register(data):
+    """Create an account."""
+    return controller.register(data)
+
+
+@blp.route("/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenSchema)
+@blp.alt_response(401, description="invalid_credentials")
+def login(data):
+    """Exchange email and password for an access and a refresh token."""
+    return controller.login(data)
+
+
+@blp.route("/refresh", methods=["POST"])
+@blp.response(200, TokenSchema)
+@blp.alt_response(401, description="unauthorized")
+@blp.doc(**BEARER, description="Send the refresh token as the Bearer token.")
+@jwt_required(refresh=True)
+def refresh():
+    """A new access token for a refresh token."""
+    return controller.refresh()
+
+
+@blp.route("/me")
+@blp.response(200, MeEnvelope)
+@blp.alt_response(401, description="unauthorized")
+@blp.doc(**BEARER)
+@jwt_required()
+def me():
+    """The token's user."""
+    return controller.me()
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.response(200, MessageSchema)
+@blp.alt_response(401, description="unauthorized")
+@blp.doc(**BEARER)
+@jwt_required(verify_type=False)
+def logout():
+    """Revoke the token sent (access or refresh): it answers 401 from now on."""
+    return controller.logout()

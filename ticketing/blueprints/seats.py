@@ -1,0 +1,68 @@
+"""Seats: read, lock, confirm, release."""
+
+from __future__ import annotations
+
+from flask_jwt_extended import jwt_required
+
+from ..controllers import booking
+from ..controllers import catalogue as controller
+from ..schemas.booking import ConfirmResult, LockResult, ReleaseResult
+from ..schemas.catalogue import SeatEnvelope, SeatListEnvelope, SeatsQuery
+from .base import BEARER, BEARER_OPTIONAL, Blueprint
+
+blp = Blueprint("seats", __name__, url_prefix="/seats", description="Seats: read, lock, confirm, release")
+
+
+@blp.route("")
+@blp.arguments(SeatsQuery, location="query")
+@blp.response(200, SeatListEnvelope)
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
+def list_seats(query):
+    """Seats of one event (`event_id`) or of all events, optionally in one status."""
+    return controller.list_seats(query)
+
+
+@blp.route("/<id:seat_id>")
+@blp.response(200, SeatEnvelope)
+@blp.alt_response(404, description="seat_not_found")
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
+def get_seat(seat_id):
+    """One seat."""
+    return controller.get_seat(seat_id)
+
+
+@blp.route("/<id:seat_id>/lock", methods=["POST"])
+@blp.response(200, LockResult)
+@blp.alt_response(404, description="seat_not_found")
+@blp.alt_response(409, description="seat_locked, seat_booked or hold_limit_reached")
+@blp.alt_response(503, description="busy: the seat's row could not be locked in time; retry")
+@blp.doc(**BEARER)
+@jwt_required()
+def lock_seat(seat_id):
+    """Lock the seat for `HOLD_TTL_SECONDS`; locking it again renews the lock."""
+    return booking.lock(seat_id)
+
+
+@blp.route("/<id:seat_id>/lock", methods=["DELETE"])
+@blp.response(200, ReleaseResult)
+@blp.alt_response(404, description="seat_not_found")
+@blp.alt_response(409, description="seat_not_locked")
+@blp.doc(**BEARER)
+@jwt_required()
+def release_seat(seat_id):
+    """Release the caller's lock on the seat."""
+    return booking.release(seat_id)
+
+
+@blp.route("/<id:seat_id>/confirm", methods=["POST"])
+@blp.response(200, ConfirmResult)
+@blp.alt_response(402, description="payment_required: a priced seat is bought through /orders")
+@blp.alt_response(404, description="seat_not_found")
+@blp.alt_response(409, description="seat_not_locked, lock_expired or seat_booked")
+@blp.doc(**BEARER)
+@jwt_required()
+def confirm_seat(seat_id):
+    """Book a free seat the caller holds a live lock on, and issue its ticket."""
+    return booking.confirm(seat_id)

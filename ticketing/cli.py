@@ -1,0 +1,121 @@
+"""Flask commands: seeding, users, clean-up."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+import click
+from flask import Flask
+
+from .errors import EmailTakenError
+from .models import utcnow
+from .services import auth as auth_service
+from .services import catalogue
+from .services.holds import expire_holds
+from .services.seeding import parse_rows, seed_event
+
+DEMO_EVENT = {"name": "Demo concert", "rows": "A-J", "per_row": 20, "price_cents": 0}
+
+
+def _cents(price: str) -> int:
+    try:
+        value = Decimal(price)
+    except InvalidOperation:
+        raise click.BadParameter(f"{price!r} is not a price like 25 or 25.00") from None
+    if value < 0 or value != value.quantize(Decimal("0.01")):
+        raise click.BadParameter("the price must be zero or more, with at most two decimals")
+    return int(value * 100)
+
+
+def _naive_utc(moment: str | None) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        raise click.BadParameter(f"{moment!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+@click.command("seed-seats")
+@click.option("--event", "name", required=True, help="The event's name.")
+@click.option("--rows", default="A-J", show_default=True, help="Row letters, e.g. A-J (or A-CV).")
+@click.option("--per-row", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--price", default="0", show_default=True, help="Price of every seat, e.g. 25.00.")
+@click.option("--currency", default="USD", show_default=True, help="ISO 4217 code.")
+@click.option("--starts-at", default=None, help="ISO 8601 start time (UTC when no offset is given).")
+def seed_seats_command(name, rows, per_row, price, currency, starts_at):
+    """Create an event with its seats; the last line printed is the new event's id."""
+    try:
+        row_names = parse_rows(rows)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--rows") from None
+    if len(currency) != 3 or not currency.isalpha():
+        raise click.BadParameter("a three-letter ISO 4217 code", param_hint="--currency")
+    started = time.perf_counter()
+    try:
+        seeded = seed_event(
+            name=name,
+            rows=row_names,
+            per_row=per_row,
+            price_cents=_cents(price),
+            currency=currency,
+            starts_at=_naive_utc(starts_at),
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    elapsed = time.perf_counter() - started
+    click.echo(f"Created event {seeded.id} ({name!r}) with {seeded.seat_count} seats in {elapsed:.2f} s", err=True)
+    click.echo(seeded.id)
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Create the demo event when there is no event at all (used by `make run`)."""
+    if catalogue.list_events(now=utcnow()):
+        click.echo("Events exist already; no demo event seeded.", err=True)
+        return
+    seeded = seed_event(
+        name=DEMO_EVENT["name"],
+        rows=parse_rows(DEMO_EVENT["rows"]),
+        per_row=DEMO_EVENT["per_row"],
+        price_cents=DEMO_EVENT["price_cents"],
+        currency="USD",
+        starts_at=None,
+    )
+    click.echo(f"Seeded demo event {seeded.id} with {seeded.seat_count} seats.", err=True)
+    click.echo(seeded.id)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default=None)
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+def create_user_command(email, password, name, admin):
+    """Create an account (for operators; clients use POST /auth/register)."""
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    try:
+        user = auth_service.register_user(email=email, password=password, name=name, is_admin=admin)
+    except EmailTakenError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created user {user.id} <{user.email}>{' (admin)' if admin else ''}.", err=True)
+    click.echo(user.id)
+
+
+@click.command("expire-holds")
+def expire_holds_command():
+    """Release locks whose time has passed (tidying only: reads treat them as free already)."""
+    released = expire_holds(now=utcnow())
+    click.echo(f"Released {released} expired locks.")
+
+
+def register_commands(app: Flask) -> None:
+    """Add the commands to `flask --app wsgi ...`."""
+    for command in (seed_seats_command, seed_demo_command, create_user_command, expire_holds_command):
+        app.cli.add_command(command)

@@ -1,0 +1,51 @@
+"""Locking, confirming and releasing one seat for the token's user."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ..errors import ForbiddenError
+from ..models import iso, utcnow
+from ..security import current_user_id
+from ..services import seats as seat_service
+from .presenters import seat_json, ticket_json
+
+
+def lock(seat_id: int) -> dict:
+    user_id, now = current_user_id(), utcnow()
+    seat = seat_service.lock_seat(
+        user_id=user_id,
+        seat_id=seat_id,
+        now=now,
+        hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
+        max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
+    )
+    return {
+        "message": f"Seat {seat.label} locked until {iso(seat.locked_until)}",
+        "seat": seat_json(seat, now=now, viewer_id=user_id),
+        "lock_expires_at": iso(seat.locked_until),
+    }
+
+
+def confirm(seat_id: int) -> dict:
+    user_id, now = current_user_id(), utcnow()
+    confirmation = seat_service.confirm_seat(user_id=user_id, seat_id=seat_id, now=now)
+    seat = confirmation.seat
+    return {
+        "message": f"Seat {seat.label} booked successfully",
+        "seat": seat_json(seat, now=now, viewer_id=user_id),
+        "ticket": ticket_json(confirmation.ticket, seat.label),
+    }
+
+
+def release(seat_id: int) -> dict:
+    user_id, now = current_user_id(), utcnow()
+    seat = seat_service.release_seat(user_id=user_id, seat_id=seat_id, now=now)
+    return {"message": f"Seat {seat.label} released", "seat": seat_json(seat, now=now, viewer_id=user_id)}
+
+
+def check_body_user(body: dict) -> None:
+    """Seed 002 sends `userId`; it may only name the token's own user."""
+    claimed = body.get("userId")
+    if claimed is not None and str(claimed) != str(current_user_id()):
+        raise ForbiddenError("userId does not match the token's user.")

@@ -1,0 +1,42 @@
+"""Events and seat maps (reads; a token only adds `locked_by_me`)."""
+
+from __future__ import annotations
+
+from ..errors import EventNotFoundError, SeatNotFoundError
+from ..models import utcnow
+from ..security import optional_user_id
+from ..services import catalogue
+from .presenters import event_json, seat_json
+
+
+def list_events() -> dict:
+    return {"events": [event_json(event) for event in catalogue.list_events(now=utcnow())]}
+
+
+def get_event(event_id: int) -> dict:
+    event = catalogue.get_event(event_id=event_id, now=utcnow())
+    if event is None:
+        raise EventNotFoundError()
+    return {"event": event_json(event)}
+
+
+def list_event_seats(event_id: int, query: dict) -> dict:
+    if not catalogue.event_exists(event_id):
+        raise EventNotFoundError()
+    now, viewer = utcnow(), optional_user_id()
+    seats = catalogue.list_seats(now=now, event_id=event_id, status=query.get("status"))
+    return {"event_id": event_id, "seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
+
+
+def list_seats(query: dict) -> dict:
+    now, viewer = utcnow(), optional_user_id()
+    seats = catalogue.list_seats(now=now, event_id=query.get("event_id"), status=query.get("status"))
+    return {"seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
+
+
+def get_seat(seat_id: int) -> dict:
+    now = utcnow()
+    seat = catalogue.get_seat(seat_id=seat_id, now=now)
+    if seat is None:
+        raise SeatNotFoundError()
+    return {"seat": seat_json(seat, now=now, viewer_id=optional_user_id())}

@@ -1,0 +1,50 @@
+"""Turning models and views into the JSON shapes of the contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..models import LOCKED, Ticket, effective_status, format_price, iso
+from ..services.catalogue import EventSummary
+
+
+def event_json(event: EventSummary) -> dict:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "starts_at": iso(event.starts_at),
+        "currency": event.currency,
+        "seat_count": event.seat_count,
+        "available": event.available,
+        "locked": event.locked,
+        "booked": event.booked,
+    }
+
+
+def seat_json(seat, *, now: datetime, viewer_id: int | None) -> dict:
+    """A seat (model or view) as clients see it; only the holder learns that it is theirs."""
+    status = effective_status(seat.status, seat.locked_until, now)
+    body = {
+        "id": seat.id,
+        "event_id": seat.event_id,
+        "label": seat.label,
+        "row": seat.row,
+        "number": seat.number,
+        "price": format_price(seat.price_cents),
+        "status": status,
+    }
+    if status == LOCKED and viewer_id is not None and seat.holder_id == viewer_id:
+        body["locked_by_me"] = True
+        body["lock_expires_at"] = iso(seat.locked_until)
+    return body
+
+
+def ticket_json(ticket: Ticket, label: str) -> dict:
+    return {"code": ticket.code, "seat_id": ticket.seat_id, "label": label}
+
+
+def user_json(user, *, with_role: bool = False) -> dict:
+    body = {"id": user.id, "email": user.email, "name": user.name}
+    if with_role:
+        body["is_admin"] = bool(user.is_admin)
+    return body

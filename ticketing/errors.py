@@ -1,0 +1,187 @@
+"""One error hierarchy for the domain, and the handlers that render every error as JSON."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+log = logging.getLogger(__name__)
+
+
+class TicketingError(Exception):
+    """A failure a client can act on: an HTTP status, a snake_case code and a sentence."""
+
+    status = 400
+    code = "bad_request"
+    message = "The request could not be handled."
+    headers: dict[str, str] = {}
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidRequestError(TicketingError):
+    status, code, message = 400, "validation_error", "The request is invalid."
+
+
+class UnauthorizedError(TicketingError):
+    status, code, message = 401, "unauthorized", "A valid access token is required."
+
+
+class InvalidCredentialsError(TicketingError):
+    status, code, message = 401, "invalid_credentials", "The email or password is wrong."
+
+
+class ForbiddenError(TicketingError):
+    status, code, message = 403, "forbidden", "You may not do this."
+
+
+class NotFoundError(TicketingError):
+    status, code, message = 404, "not_found", "There is nothing here."
+
+
+class EventNotFoundError(NotFoundError):
+    code, message = "event_not_found", "The event does not exist."
+
+
+class SeatNotFoundError(NotFoundError):
+    code, message = "seat_not_found", "The seat does not exist."
+
+
+class ConflictError(TicketingError):
+    status, code, message = 409, "conflict", "The request conflicts with the current state."
+
+
+class EmailTakenError(ConflictError):
+    code, message = "email_taken", "An account with this email already exists."
+
+
+class SeatLockedError(ConflictError):
+    code, message = "seat_locked", "The seat is locked by another user."
+
+
+class SeatBookedError(ConflictError):
+    code, message = "seat_booked", "The seat is already booked."
+
+
+class SeatNotLockedError(ConflictError):
+    code, message = "seat_not_locked", "You do not hold a lock on this seat."
+
+
+class LockExpiredError(ConflictError):
+    code, message = "lock_expired", "Your lock on this seat has expired; lock it again."
+
+
+class HoldLimitReachedError(ConflictError):
+    code, message = "hold_limit_reached", "You already hold the most seats allowed for this event."
+
+
+class PaymentRequiredError(TicketingError):
+    status, code = 402, "payment_required"
+    message = "This seat has a price: buy it through an order (POST /orders)."
+
+
+class BusyError(TicketingError):
+    status, code, message = 503, "busy", "The seat is busy right now; please retry."
+    headers = {"Retry-After": "1"}
+
+
+class DatabaseUnavailableError(TicketingError):
+    status, code, message = 503, "database_unavailable", "The database cannot be reached; please retry."
+    headers = {"Retry-After": "1"}
+
+
+# Codes for HTTP errors that Flask or Werkzeug raise before a view runs.
+_HTTP_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def _flatten(messages: object, prefix: str = "") -> dict[str, list[str]]:
+    """Turn webargs' nested messages into `{"field.sub": [problem, ...]}`."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
+        return flat
+    if isinstance(messages, (list, tuple)) and all(isinstance(m, str) for m in messages):
+        return {prefix or "body": list(messages)}
+    return {prefix or "body": [str(messages)]}
+
+
+def _details_from_webargs(messages: dict) -> dict[str, list[str]]:
+    # webargs nests problems under their location ("json", "query", ...); clients want fields.
+    details: dict[str, list[str]] = {}
+    for location, problems in messages.items():
+        if isinstance(problems, dict):
+            details.update(_flatten(problems))
+        else:
+            details.update(_flatten(problems, "body" if location == "json" else location))
+    return details
+
+
+def render_http_exception(error: HTTPException):
+    """Render any HTTPException (routing, webargs validation, size limits) as `{code, message}`."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if messages and status in (400, 422):
+        failure = InvalidRequestError(details=_details_from_webargs(messages))
+        return jsonify(failure.to_dict()), failure.status
+    code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "error")
+    message = error.description if status < 500 else "Something went wrong on our side."
+    if status == 404:
+        message = "There is no such resource."
+    response = jsonify({"code": code, "message": message})
+    response.status_code = status
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def render_ticketing_error(error: TicketingError):
+    """Render a domain error."""
+    return jsonify(error.to_dict()), error.status, error.headers
+
+
+def render_database_error(error: DBAPIError):
+    """A database that is down or overloaded is a 503, never a 500 with SQL in it."""
+    log.warning("database error: %s", error.__class__.__name__, exc_info=error)
+    return render_ticketing_error(DatabaseUnavailableError())
+
+
+def render_unexpected(error: Exception):
+    """The last resort: log the trace, answer a plain 500 without it."""
+    log.exception("unhandled error", exc_info=error)
+    return jsonify({"code": "internal_error", "message": HTTPStatus.INTERNAL_SERVER_ERROR.phrase}), 500
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the JSON error handlers (after flask-smorest, so these win)."""
+    app.register_error_handler(TicketingError, render_ticketing_error)
+    app.register_error_handler(HTTPException, render_http_exception)
+    app.register_error_handler(DBAPIError, render_database_error)
+    app.register_error_handler(Exception, render_unexpected)

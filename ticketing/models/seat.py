@@ -1,0 +1,71 @@
+"""Seats, their holds, and the pure rules that say what state a seat is in at a moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, and_, or_
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import BigId
+
+AVAILABLE, LOCKED, BOOKED = "available", "locked", "booked"
+SEAT_STATUSES = (AVAILABLE, LOCKED, BOOKED)
+
+
+class Seat(db.Model):
+    """A seat. `status` is what was last written; `effective_status` is what it is now.
+
+    A hold is `status == "locked"` with `holder_id` and `locked_until`; once `locked_until`
+    has passed, the seat is available again without anything being written.
+    """
+
+    __tablename__ = "seats"
+    __table_args__ = (
+        UniqueConstraint("event_id", "label"),
+        Index("ix_seats_event_id_id", "event_id", "id"),
+        Index("ix_seats_holder_id_event_id", "holder_id", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(20))
+    row: Mapped[str] = mapped_column(String(10))
+    number: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default=AVAILABLE)
+    holder_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def status_at(self, now: datetime) -> str:
+        """The seat's state at `now` (an expired lock reads as available)."""
+        return effective_status(self.status, self.locked_until, now)
+
+    def is_held_by(self, user_id: int, now: datetime) -> bool:
+        """True when `user_id` holds a live lock on this seat at `now`."""
+        return self.status_at(now) == LOCKED and self.holder_id == user_id
+
+
+def effective_status(status: str, locked_until: datetime | None, now: datetime) -> str:
+    """Return the state of a seat at `now` from its stored `status` and `locked_until`."""
+    if status == LOCKED and (locked_until is None or locked_until <= now):
+        return AVAILABLE
+    return status
+
+
+def status_filter(status: str, now: datetime):
+    """A SQL condition selecting the seats whose state at `now` is `status`."""
+    if status == BOOKED:
+        return Seat.status == BOOKED
+    live_lock = and_(Seat.status == LOCKED, Seat.locked_until > now)
+    if status == LOCKED:
+        return live_lock
+    return or_(Seat.status == AVAILABLE, and_(Seat.status == LOCKED, Seat.locked_until <= now))
+
+
+def format_price(cents: int) -> str:
+    """Money as a decimal string with two places: 2500 -> "25.00"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"

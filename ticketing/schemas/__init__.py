@@ -1,0 +1,1 @@
+"""Marshmallow schemas: what each route accepts and answers (also the OpenAPI document)."""

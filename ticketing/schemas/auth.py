@@ -1,0 +1,43 @@
+"""Accounts and tokens."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from .common import MessageSchema, Schema, id_field
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class UserSchema(Schema):
+    id = id_field(required=True)
+    email = fields.String(required=True)
+    name = fields.String(allow_none=True)
+
+
+class UserWithRoleSchema(UserSchema):
+    is_admin = fields.Boolean(required=True)
+
+
+class UserEnvelope(MessageSchema):
+    user = fields.Nested(UserSchema, required=True)
+
+
+class MeEnvelope(Schema):
+    user = fields.Nested(UserWithRoleSchema, required=True)
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String()
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives"})

@@ -1,0 +1,60 @@
+"""Events and seats."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ..models import SEAT_STATUSES
+from .common import DATE_TIME, MONEY, Schema, id_field
+
+
+class EventSchema(Schema):
+    id = id_field(required=True)
+    name = fields.String(required=True)
+    starts_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    currency = fields.String(required=True, metadata={"example": "USD"})
+    seat_count = fields.Integer(required=True)
+    available = fields.Integer(required=True)
+    locked = fields.Integer(required=True)
+    booked = fields.Integer(required=True)
+
+
+class EventEnvelope(Schema):
+    event = fields.Nested(EventSchema, required=True)
+
+
+class EventListEnvelope(Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class SeatSchema(Schema):
+    id = id_field(required=True)
+    event_id = id_field(required=True)
+    label = fields.String(required=True, metadata={"example": "A6"})
+    row = fields.String(required=True, metadata={"example": "A"})
+    number = fields.Integer(required=True, metadata={"example": 6})
+    price = fields.String(required=True, metadata=MONEY)
+    status = fields.String(required=True, validate=validate.OneOf(SEAT_STATUSES))
+    locked_by_me = fields.Boolean(metadata={"description": "Present (true) when the caller holds the lock"})
+    lock_expires_at = fields.String(metadata={**DATE_TIME, "description": "Present when the caller holds the lock"})
+
+
+class SeatEnvelope(Schema):
+    seat = fields.Nested(SeatSchema, required=True)
+
+
+class EventSeatsEnvelope(Schema):
+    event_id = id_field(required=True)
+    seats = fields.List(fields.Nested(SeatSchema), required=True)
+
+
+class SeatListEnvelope(Schema):
+    seats = fields.List(fields.Nested(SeatSchema), required=True)
+
+
+class StatusQuery(Schema):
+    status = fields.String(validate=validate.OneOf(SEAT_STATUSES))
+
+
+class SeatsQuery(StatusQuery):
+    event_id = id_field()

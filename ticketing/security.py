@@ -1,0 +1,58 @@
+"""Token rules: every token problem is a JSON 401 `unauthorized`, never flask-jwt-extended's 422."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_jwt_extended import JWTManager, get_jwt_identity
+
+from .errors import UnauthorizedError
+from .services.auth import get_user, is_token_revoked
+
+
+def _unauthorized(message: str = UnauthorizedError.message):
+    return jsonify({"code": UnauthorizedError.code, "message": message}), UnauthorizedError.status
+
+
+def _user_id_from_subject(subject: object) -> int | None:
+    try:
+        return int(subject)
+    except (TypeError, ValueError):
+        return None
+
+
+def register_token_callbacks(jwt: JWTManager) -> None:
+    """Install the loaders that look up the token's user and answer every failure with 401."""
+
+    @jwt.user_identity_loader
+    def _identity(user) -> str:
+        return str(user.id)
+
+    @jwt.user_lookup_loader
+    def _lookup(_header, payload):
+        user_id = _user_id_from_subject(payload.get("sub"))
+        return get_user(user_id) if user_id is not None else None
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header, payload) -> bool:
+        return is_token_revoked(payload["jti"])
+
+    jwt.unauthorized_loader(lambda reason: _unauthorized("A Bearer access token is required."))
+    jwt.invalid_token_loader(lambda reason: _unauthorized("The token is invalid."))
+    jwt.expired_token_loader(lambda _h, _p: _unauthorized("The token has expired."))
+    jwt.revoked_token_loader(lambda _h, _p: _unauthorized("The token has been revoked."))
+    jwt.needs_fresh_token_loader(lambda _h, _p: _unauthorized("A fresh token is required."))
+    jwt.token_verification_failed_loader(lambda _h, _p: _unauthorized("The token was refused."))
+    jwt.user_lookup_error_loader(lambda _h, _p: _unauthorized("The token's account no longer exists."))
+
+
+def current_user_id() -> int:
+    """The id of the user whose verified access token came with the request."""
+    user_id = _user_id_from_subject(get_jwt_identity())
+    if user_id is None:
+        raise UnauthorizedError()
+    return user_id
+
+
+def optional_user_id() -> int | None:
+    """The caller's id when a valid token came with the request, else None."""
+    return _user_id_from_subject(get_jwt_identity())

@@ -1,0 +1,1 @@
+"""Business rules and transactions. Plain arguments in, models or dataclasses out."""

@@ -1,0 +1,65 @@
+"""Accounts: registration, password checks, token revocation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..database import write_transaction
+from ..errors import EmailTakenError, InvalidCredentialsError
+from ..extensions import db
+from ..models import RevokedToken, User
+
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare without case and surrounding spaces."""
+    return email.strip().lower()
+
+
+def register_user(*, email: str, password: str, name: str | None, is_admin: bool = False) -> User:
+    """Create an account; raise EmailTakenError when the email is in use."""
+    email = normalise_email(email)
+    password_hash = generate_password_hash(password, method="scrypt")
+    try:
+        with write_transaction() as session:
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                raise EmailTakenError()
+            user = User(email=email, password_hash=password_hash, name=name, is_admin=is_admin)
+            session.add(user)
+    except IntegrityError:
+        # Two registrations of one email at once: the unique index lets only one through.
+        raise EmailTakenError() from None
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User:
+    """Return the user whose email and password match, else raise InvalidCredentialsError."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    password_hash = user.password_hash if user is not None else _DUMMY_HASH
+    if not check_password_hash(password_hash, password) or user is None:
+        raise InvalidCredentialsError()
+    return user
+
+
+def get_user(user_id: int) -> User | None:
+    """Return the user with this id, or None."""
+    return db.session.get(User, user_id)
+
+
+def revoke_token(*, jti: str, expires_at: datetime, now: datetime) -> None:
+    """Refuse the token `jti` from now on; forget revocations of tokens that have expired anyway."""
+    with write_transaction() as session:
+        session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+        if session.get(RevokedToken, jti) is None:
+            session.add(RevokedToken(jti=jti, expires_at=expires_at))
+
+
+def is_token_revoked(jti: str) -> bool:
+    """True when the token `jti` was logged out."""
+    return db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None

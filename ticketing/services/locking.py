@@ -1,0 +1,40 @@
+"""Row locks for write transactions: one order everywhere (user, then seats by id), so no deadlocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import UnauthorizedError
+from ..models import LOCKED, Seat, User
+
+
+def lock_user(session: Session, user_id: int) -> None:
+    """Lock the user's row: one user's holds change one transaction at a time (exact limits).
+
+    A token whose user has been deleted gets `UnauthorizedError`.
+    """
+    if session.scalar(select(User.id).where(User.id == user_id).with_for_update()) is None:
+        raise UnauthorizedError("Your account no longer exists.")
+
+
+def lock_seats(session: Session, seat_ids: Iterable[int]) -> list[Seat]:
+    """Lock the seats' rows in ascending id order and return the seats that exist, by id."""
+    ids = sorted(set(seat_ids))
+    if not ids:
+        return []
+    query = select(Seat).where(Seat.id.in_(ids)).order_by(Seat.id).with_for_update()
+    return list(session.scalars(query))
+
+
+def count_live_holds(session: Session, *, user_id: int, event_id: int, now) -> int:
+    """How many seats of the event the user holds at `now` (locks and pending orders alike)."""
+    query = select(func.count(Seat.id)).where(
+        Seat.holder_id == user_id,
+        Seat.event_id == event_id,
+        Seat.status == LOCKED,
+        Seat.locked_until > now,
+    )
+    return session.scalar(query) or 0

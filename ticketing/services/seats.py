@@ -1,0 +1,98 @@
+"""Locking, confirming and releasing one seat."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from ..database import write_transaction
+from ..errors import (
+    HoldLimitReachedError,
+    LockExpiredError,
+    PaymentRequiredError,
+    SeatBookedError,
+    SeatLockedError,
+    SeatNotFoundError,
+    SeatNotLockedError,
+)
+from ..models import AVAILABLE, BOOKED, LOCKED, Seat, Ticket
+from .locking import count_live_holds, lock_seats, lock_user
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    seat: Seat
+    ticket: Ticket
+
+
+def new_ticket_code() -> str:
+    """An unguessable ticket code (128 random bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def _one_seat(session, seat_id: int) -> Seat:
+    seats = lock_seats(session, [seat_id])
+    if not seats:
+        raise SeatNotFoundError()
+    return seats[0]
+
+
+def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, max_seats_per_user: int) -> Seat:
+    """Hold the seat for the user until `now + hold_seconds`; the holder locking again renews it."""
+    with write_transaction() as session:
+        lock_user(session, user_id)
+        seat = _one_seat(session, seat_id)
+        state = seat.status_at(now)
+        if state == BOOKED:
+            raise SeatBookedError()
+        renewing = state == LOCKED
+        if renewing and seat.holder_id != user_id:
+            raise SeatLockedError()
+        if not renewing:
+            held = count_live_holds(session, user_id=user_id, event_id=seat.event_id, now=now)
+            if held >= max_seats_per_user:
+                raise HoldLimitReachedError(
+                    f"You already hold {held} seats of this event, the most allowed ({max_seats_per_user})."
+                )
+        seat.status = LOCKED
+        seat.holder_id = user_id
+        seat.locked_until = now + timedelta(seconds=hold_seconds)
+    return seat
+
+
+def confirm_seat(*, user_id: int, seat_id: int, now: datetime) -> Confirmation:
+    """Book a free seat that the user holds a live lock on, and issue its ticket."""
+    try:
+        with write_transaction() as session:
+            seat = _one_seat(session, seat_id)
+            if seat.status == BOOKED:
+                raise SeatBookedError()
+            if seat.status != LOCKED or seat.holder_id != user_id:
+                raise SeatNotLockedError()
+            if seat.status_at(now) != LOCKED:
+                raise LockExpiredError()
+            if seat.price_cents > 0:
+                raise PaymentRequiredError()
+            seat.status = BOOKED
+            seat.locked_until = None
+            ticket = Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=user_id)
+            session.add(ticket)
+    except IntegrityError:
+        # The unique ticket per seat: reached only if the locking above were wrong.
+        raise SeatBookedError() from None
+    return Confirmation(seat=seat, ticket=ticket)
+
+
+def release_seat(*, user_id: int, seat_id: int, now: datetime) -> Seat:
+    """Give up the user's live lock on the seat."""
+    with write_transaction() as session:
+        seat = _one_seat(session, seat_id)
+        if not seat.is_held_by(user_id, now):
+            raise SeatNotLockedError()
+        seat.status = AVAILABLE
+        seat.holder_id = None
+        seat.locked_until = None
+    return seat

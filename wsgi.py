@@ -1,0 +1,17 @@
+"""The WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+
+from __future__ import annotations
+
+import sys
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+from ticketing import ConfigurationError, create_app  # noqa: E402
+
+try:
+    app = create_app()
+except ConfigurationError as error:
+    print(f"error: {error}", file=sys.stderr)
+    raise SystemExit(1) from None
