@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from .errors import EmailTakenError
 from .models import utcnow
@@ -42,6 +43,7 @@ def _naive_utc(moment: str | None) -> datetime | None:
 
 
 @click.command("seed-seats")
+@with_appcontext
 @click.option("--event", "name", required=True, help="The event's name.")
 @click.option("--rows", default="A-J", show_default=True, help="Row letters, e.g. A-J (or A-CV).")
 @click.option("--per-row", default=20, show_default=True, type=click.IntRange(1, 100_000))
@@ -74,6 +76,7 @@ def seed_seats_command(name, rows, per_row, price, currency, starts_at):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Create the demo event when there is no event at all (used by `make run`)."""
     if catalogue.list_events(now=utcnow()):
@@ -92,6 +95,7 @@ def seed_demo_command():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--name", default=None)
@@ -109,6 +113,7 @@ def create_user_command(email, password, name, admin):
 
 
 @click.command("expire-holds")
+@with_appcontext
 def expire_holds_command():
     """Release locks whose time has passed (tidying only: reads treat them as free already)."""
     released = expire_holds(now=utcnow())

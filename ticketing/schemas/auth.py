@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import MessageSchema, Schema, id_field
+from .common import Email, MessageSchema, Schema, Text, id_field
 
 
 class RegisterSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    email = Email(required=True, validate=validate.Length(max=254))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
+    name = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+    email = Text(required=True, validate=validate.Length(max=254))
+    password = Text(required=True, load_only=True, validate=validate.Length(max=1024))
 
 
 class UserSchema(Schema):

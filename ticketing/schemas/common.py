@@ -11,6 +11,36 @@ DATE_TIME = {"format": "date-time", "example": "2026-11-20T21:00:00.000Z"}
 MONEY = {"example": "25.00", "pattern": r"^-?\d+\.\d{2}$"}
 
 
+def _plain_text(value: str) -> None:
+    # JSON may carry "\u0000" or a lone "\ud800"; neither can be hashed or stored in PostgreSQL.
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("Must be valid Unicode text.") from None
+
+
+class Text(fields.String):
+    """A string of valid Unicode without NUL characters."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        _plain_text(text)
+        return text
+
+
+class Email(fields.Email):
+    """An email address; surrounding spaces (a paste) are dropped before it is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+        email = super()._deserialize(value, attr, data, **kwargs)
+        _plain_text(email)
+        return email
+
+
 def id_field(**kwargs) -> fields.Integer:
     """An id a client sends: a positive integer that fits a 64-bit column."""
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)

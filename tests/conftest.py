@@ -1,0 +1,112 @@
+"""Fixtures: every test runs once on SQLite and once on PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+from ticketing import create_app
+from ticketing.extensions import db
+from ticketing.services.seeding import parse_rows, seed_event
+
+from .databases import POSTGRES_URL, base_config, create_postgres_database, migrate, reset
+from .server import Server
+
+_emails = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+    else:
+        url = POSTGRES_URL
+        create_postgres_database(url)
+    migrate(url)
+    yield url
+
+
+@pytest.fixture
+def settings() -> dict:
+    """Per-test overrides of the app's settings (a test may change them before using `app`)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, settings):
+    app = create_app(base_config(database_url, **settings))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    reset(database_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Api:
+    """The test client plus the steps most tests need (register, log in, seed)."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def register(self, email: str | None = None, password: str = PASSWORD, name: str | None = None) -> dict:
+        email = email or f"user{next(_emails)}@example.com"
+        response = self.client.post("/auth/register", json={"email": email, "password": password, "name": name})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["user"]
+
+    def login(self, email: str, password: str = PASSWORD) -> dict:
+        response = self.client.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def user(self) -> dict:
+        """A new user: `{"id", "email", "headers", "tokens"}` with Bearer headers ready."""
+        user = self.register()
+        tokens = self.login(user["email"])
+        return {**user, "tokens": tokens, "headers": {"Authorization": f"Bearer {tokens['access_token']}"}}
+
+    def seed(
+        self, name: str = "Show", rows: str = "A-B", per_row: int = 5, price_cents: int = 0, currency: str = "USD"
+    ) -> dict:
+        """An event; returns `{"id", "seat_ids"}` (seat ids in label order A1, A2, ...)."""
+        with self.app.app_context():
+            event = seed_event(
+                name=name,
+                rows=parse_rows(rows),
+                per_row=per_row,
+                price_cents=price_cents,
+                currency=currency,
+                starts_at=None,
+            )
+        seats = self.client.get(f"/events/{event.id}/seats").get_json()["seats"]
+        return {"id": event.id, "seat_ids": [seat["id"] for seat in seats]}
+
+
+@pytest.fixture
+def api(app, client) -> Api:
+    return Api(app, client)
+
+
+@pytest.fixture
+def server_factory(database_url, tmp_path):
+    """Start real gunicorn servers on the test database: `server_factory(HOLD_TTL_SECONDS=1)`."""
+    started: list[Server] = []
+
+    def start(**settings) -> Server:
+        server = Server(database_url, log_path=tmp_path / f"gunicorn-{len(started)}.log", **settings)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    reset(database_url)

@@ -1,0 +1,61 @@
+"""Health, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+from ticketing import create_app
+
+from .databases import base_config
+
+ROUTES = {
+    "/auth/register": {"post"},
+    "/auth/login": {"post"},
+    "/auth/refresh": {"post"},
+    "/auth/me": {"get"},
+    "/events": {"get"},
+    "/events/{event_id}": {"get"},
+    "/events/{event_id}/seats": {"get"},
+    "/seats": {"get"},
+    "/seats/{seat_id}": {"get"},
+    "/seats/{seat_id}/lock": {"post", "delete"},
+    "/seats/{seat_id}/confirm": {"post"},
+    "/lock/{seat_id}": {"post"},
+    "/confirm/{seat_id}": {"post"},
+    "/lock": {"post"},
+    "/confirm": {"post"},
+    "/healthz": {"get"},
+    "/readyz": {"get"},
+}
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ok"}
+
+
+def test_readiness_is_503_when_the_database_is_gone(tmp_path):
+    app = create_app(base_config("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "database_unavailable"
+    assert app.test_client().get("/healthz").status_code == 200
+    listed = app.test_client().get("/events")
+    assert listed.status_code == 503 and listed.get_json()["code"] == "database_unavailable"
+
+
+def test_openapi_documents_every_route(client):
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    for path, methods in ROUTES.items():
+        assert path in document["paths"], path
+        assert methods <= set(document["paths"][path]), path
+    lock = document["paths"]["/seats/{seat_id}/lock"]["post"]
+    assert {"bearerAuth": []} in lock["security"]
+    assert {"200", "404", "409"} <= set(lock["responses"])
+    register = document["paths"]["/auth/register"]["post"]
+    assert "400" in register["responses"]
+
+
+def test_docs_page_renders(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "swagger" in response.get_data(as_text=True).lower()
