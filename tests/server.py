@@ -49,6 +49,7 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--graceful-timeout",
                 "5",
+                "--no-control-socket",  # its default path is shared by every master on the machine
                 "wsgi:app",
             ],
             cwd=PROJECT_ROOT,
