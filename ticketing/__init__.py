@@ -20,6 +20,7 @@ from .errors import register_error_handlers
 from .extensions import db, jwt, migrate
 from .schemas.common import ErrorSchema
 from .security import register_token_callbacks
+from .services.gateways import make_gateway
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)  # after flask-smorest's, so ours answer
     configure_engine(app)
     register_commands(app)
+    app.extensions["payment_gateway"] = make_gateway(app.config["PAYMENT_PROVIDER"])
     return app
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .errors import EmailTakenError
@@ -15,6 +15,8 @@ from .models import utcnow
 from .services import auth as auth_service
 from .services import catalogue
 from .services.holds import expire_holds
+from .services.orders import expire_orders
+from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
 
 DEMO_EVENT = {"name": "Demo concert", "rows": "A-J", "per_row": 20, "price_cents": 0}
@@ -115,9 +117,18 @@ def create_user_command(email, password, name, admin):
 @click.command("expire-holds")
 @with_appcontext
 def expire_holds_command():
-    """Release locks whose time has passed (tidying only: reads treat them as free already)."""
-    released = expire_holds(now=utcnow())
-    click.echo(f"Released {released} expired locks.")
+    """Settle interrupted payments, expire orders and release locks whose time has passed.
+
+    Tidying only: every read and write already treats an expired lock or order as gone.
+    """
+    now = utcnow()
+    report = reconcile_payments(now=now, gateway=current_app.extensions["payment_gateway"])
+    orders = expire_orders(now=now)
+    released = expire_holds(now=now)
+    click.echo(
+        f"Released {released} expired locks, expired {orders} orders, settled {report.settled} interrupted "
+        f"payments ({report.abandoned} never reached the gateway), refunded {report.refunded}."
+    )
 
 
 def register_commands(app: Flask) -> None:

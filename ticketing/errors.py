@@ -88,6 +88,44 @@ class HoldLimitReachedError(ConflictError):
     code, message = "hold_limit_reached", "You already hold the most seats allowed for this event."
 
 
+class SeatInOrderError(ConflictError):
+    code, message = "seat_in_order", "The seat is held by your pending order: pay or cancel the order."
+
+
+class SeatsUnavailableError(ConflictError):
+    code, message = "seats_unavailable", "Some of the seats are booked or held by someone else."
+
+
+class OrderNotFoundError(NotFoundError):
+    code, message = "order_not_found", "The order does not exist."
+
+
+class OrderExpiredError(ConflictError):
+    code, message = "order_expired", "The order's time ran out; its seats are free again."
+
+
+class OrderNotPayableError(ConflictError):
+    code, message = "order_not_payable", "The order cannot be paid in its current state."
+
+
+class OrderNotCancellableError(ConflictError):
+    code, message = "order_not_cancellable", "The order cannot be cancelled in its current state."
+
+
+class PaymentInProgressError(ConflictError):
+    code, message = "payment_in_progress", "A payment for this order is being processed; retry shortly."
+    headers = {"Retry-After": "1"}
+
+
+class PaymentDeclinedError(TicketingError):
+    status, code, message = 402, "payment_declined", "The payment was declined; the seats are free again."
+
+
+class PaymentGatewayError(TicketingError):
+    status, code = 502, "payment_gateway_error"
+    message = "The payment gateway failed; nothing was charged and the order can be paid again."
+
+
 class PaymentRequiredError(TicketingError):
     status, code = 402, "payment_required"
     message = "This seat has a price: buy it through an order (POST /orders)."

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import aliases, auth, events, health, seats
+from . import aliases, auth, events, health, orders, seats
 
 
 def register_blueprints(api: Api) -> None:
     """Register every blueprint on the app behind `api`."""
-    for module in (health, auth, events, seats, aliases):
+    for module in (health, auth, events, seats, aliases, orders):
         api.register_blueprint(module.blp)

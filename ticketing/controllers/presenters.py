@@ -6,6 +6,7 @@ from datetime import datetime
 
 from ..models import LOCKED, Ticket, effective_status, format_price, iso
 from ..services.catalogue import EventSummary
+from ..services.orders import OrderView
 
 
 def event_json(event: EventSummary) -> dict:
@@ -48,3 +49,17 @@ def user_json(user, *, with_role: bool = False) -> dict:
     if with_role:
         body["is_admin"] = bool(user.is_admin)
     return body
+
+
+def order_json(order: OrderView) -> dict:
+    return {
+        "id": order.id,
+        "event_id": order.event_id,
+        "status": order.status,
+        "seat_ids": order.seat_ids,
+        "total": format_price(order.total_cents),
+        "currency": order.currency,
+        "expires_at": iso(order.expires_at),
+        "created_at": iso(order.created_at),
+        "tickets": [{"code": t.code, "seat_id": t.seat_id, "label": t.label} for t in order.tickets],
+    }

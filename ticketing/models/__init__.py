@@ -1,6 +1,18 @@
 """SQLAlchemy models; importing this package registers every table on `db.metadata`."""
 
 from .event import Event
+from .order import (
+    CANCELLED,
+    EXPIRED,
+    ORDER_STATUSES,
+    PAID,
+    PAYMENT_FAILED,
+    PENDING_PAYMENT,
+    Order,
+    OrderSeat,
+    order_status,
+)
+from .payment import Payment
 from .seat import AVAILABLE, BOOKED, LOCKED, SEAT_STATUSES, Seat, effective_status, format_price, status_filter
 from .ticket import Ticket
 from .types import MAX_ID, iso, utcnow
@@ -9,10 +21,19 @@ from .user import RevokedToken, User
 __all__ = [
     "AVAILABLE",
     "BOOKED",
+    "CANCELLED",
+    "EXPIRED",
     "LOCKED",
     "MAX_ID",
+    "ORDER_STATUSES",
+    "PAID",
+    "PAYMENT_FAILED",
+    "PENDING_PAYMENT",
     "SEAT_STATUSES",
     "Event",
+    "Order",
+    "OrderSeat",
+    "Payment",
     "RevokedToken",
     "Seat",
     "Ticket",
@@ -20,6 +41,7 @@ __all__ = [
     "effective_status",
     "format_price",
     "iso",
+    "order_status",
     "status_filter",
     "utcnow",
 ]

@@ -37,6 +37,8 @@ class Seat(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=AVAILABLE)
     holder_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # The pending order holding the seat (its `locked_until` is the order's deadline).
+    order_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("orders.id", ondelete="SET NULL"))
 
     def status_at(self, now: datetime) -> str:
         """The seat's state at `now` (an expired lock reads as available)."""
@@ -45,6 +47,22 @@ class Seat(db.Model):
     def is_held_by(self, user_id: int, now: datetime) -> bool:
         """True when `user_id` holds a live lock on this seat at `now`."""
         return self.status_at(now) == LOCKED and self.holder_id == user_id
+
+    def in_live_order(self, now: datetime) -> bool:
+        """True when a pending order holds the seat at `now` (only the order may change it)."""
+        return self.order_id is not None and self.status_at(now) == LOCKED
+
+    def take(self, *, user_id: int, until: datetime, order_id: int | None = None) -> None:
+        """Hold the seat for the user (and order) until `until`."""
+        self.status, self.holder_id, self.locked_until, self.order_id = LOCKED, user_id, until, order_id
+
+    def free(self) -> None:
+        """Make the seat available again."""
+        self.status, self.holder_id, self.locked_until, self.order_id = AVAILABLE, None, None, None
+
+    def book(self) -> None:
+        """Mark the seat sold (the holder stays on record as the buyer)."""
+        self.status, self.locked_until = BOOKED, None
 
 
 def effective_status(status: str, locked_until: datetime | None, now: datetime) -> str:

@@ -1,4 +1,4 @@
-"""Tidying up holds whose time has passed (correctness never waits for this)."""
+"""Tidying up holds, orders and payments whose time has passed (correctness never waits for this)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from ..models import AVAILABLE, LOCKED, RevokedToken, Seat
 
 
 def expire_holds(*, now: datetime, batch_size: int = 1000) -> int:
-    """Write `available` on seats whose lock ran out before `now`; return how many.
+    """Write `available` on seats whose plain lock ran out before `now`; return how many.
+
+    Seats held by an order are left to `expire_orders`, which knows whether a payment is in flight.
 
     Works in batches, skipping rows another transaction has locked, so it never waits on
     (or deadlocks with) a customer's request.
@@ -21,7 +23,7 @@ def expire_holds(*, now: datetime, batch_size: int = 1000) -> int:
         with write_transaction() as session:
             ids = session.scalars(
                 select(Seat.id)
-                .where(Seat.status == LOCKED, Seat.locked_until <= now)
+                .where(Seat.status == LOCKED, Seat.locked_until <= now, Seat.order_id.is_(None))
                 .order_by(Seat.id)
                 .limit(batch_size)
                 .with_for_update(skip_locked=True)
@@ -29,8 +31,8 @@ def expire_holds(*, now: datetime, batch_size: int = 1000) -> int:
             if ids:
                 session.execute(
                     update(Seat)
-                    .where(Seat.id.in_(ids), Seat.status == LOCKED, Seat.locked_until <= now)
-                    .values(status=AVAILABLE, holder_id=None, locked_until=None)
+                    .where(Seat.id.in_(ids), Seat.status == LOCKED, Seat.locked_until <= now, Seat.order_id.is_(None))
+                    .values(status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
                 )
         released += len(ids)
         if len(ids) < batch_size:

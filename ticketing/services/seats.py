@@ -14,11 +14,12 @@ from ..errors import (
     LockExpiredError,
     PaymentRequiredError,
     SeatBookedError,
+    SeatInOrderError,
     SeatLockedError,
     SeatNotFoundError,
     SeatNotLockedError,
 )
-from ..models import AVAILABLE, BOOKED, LOCKED, Seat, Ticket
+from ..models import BOOKED, LOCKED, Seat, Ticket
 from .locking import count_live_holds, lock_seats, lock_user
 
 
@@ -51,15 +52,15 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
         renewing = state == LOCKED
         if renewing and seat.holder_id != user_id:
             raise SeatLockedError()
+        if renewing and seat.order_id is not None:
+            raise SeatInOrderError()
         if not renewing:
             held = count_live_holds(session, user_id=user_id, event_id=seat.event_id, now=now)
             if held >= max_seats_per_user:
                 raise HoldLimitReachedError(
                     f"You already hold {held} seats of this event, the most allowed ({max_seats_per_user})."
                 )
-        seat.status = LOCKED
-        seat.holder_id = user_id
-        seat.locked_until = now + timedelta(seconds=hold_seconds)
+        seat.take(user_id=user_id, until=now + timedelta(seconds=hold_seconds))
     return seat
 
 
@@ -74,10 +75,11 @@ def confirm_seat(*, user_id: int, seat_id: int, now: datetime) -> Confirmation:
                 raise SeatNotLockedError()
             if seat.status_at(now) != LOCKED:
                 raise LockExpiredError()
+            if seat.order_id is not None:
+                raise SeatInOrderError()
             if seat.price_cents > 0:
                 raise PaymentRequiredError()
-            seat.status = BOOKED
-            seat.locked_until = None
+            seat.book()
             ticket = Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=user_id)
             session.add(ticket)
     except IntegrityError:
@@ -92,7 +94,7 @@ def release_seat(*, user_id: int, seat_id: int, now: datetime) -> Seat:
         seat = _one_seat(session, seat_id)
         if not seat.is_held_by(user_id, now):
             raise SeatNotLockedError()
-        seat.status = AVAILABLE
-        seat.holder_id = None
-        seat.locked_until = None
+        if seat.order_id is not None:
+            raise SeatInOrderError()
+        seat.free()
     return seat

@@ -1,0 +1,59 @@
+"""Orders: seats taken for one user until paid, cancelled or expired."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import BigId, utcnow
+
+PENDING_PAYMENT, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED = (
+    "pending_payment",
+    "paid",
+    "payment_failed",
+    "cancelled",
+    "expired",
+)
+ORDER_STATUSES = (PENDING_PAYMENT, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED)
+
+
+class Order(db.Model):
+    """An order holds its seats (`seats.order_id`) until `expires_at` while it waits for payment."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default=PENDING_PAYMENT)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def status_at(self, now: datetime) -> str:
+        """The order's state at `now`: a pending order past its time reads as expired."""
+        return order_status(self.status, self.expires_at, now)
+
+
+def order_status(status: str, expires_at: datetime, now: datetime) -> str:
+    """Return an order's state at `now` from its stored status and deadline."""
+    if status == PENDING_PAYMENT and expires_at <= now:
+        return EXPIRED
+    return status
+
+
+class OrderSeat(db.Model):
+    """Which seats an order is for (kept after the order ends, unlike `seats.order_id`)."""
+
+    __tablename__ = "order_seats"
+
+    order_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    seat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("seats.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,221 @@
+"""Orders: take several seats at once for one user, all or none, until paid or expired."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..database import write_transaction
+from ..errors import (
+    HoldLimitReachedError,
+    InvalidRequestError,
+    OrderNotCancellableError,
+    OrderNotFoundError,
+    SeatNotFoundError,
+    SeatsUnavailableError,
+)
+from ..extensions import db
+from ..models import (
+    AVAILABLE,
+    CANCELLED,
+    EXPIRED,
+    LOCKED,
+    PENDING_PAYMENT,
+    Event,
+    Order,
+    OrderSeat,
+    Payment,
+    Seat,
+    Ticket,
+)
+from ..models.payment import PROCESSING
+from .locking import count_live_holds, lock_seats, lock_user
+
+
+@dataclass(frozen=True)
+class TicketView:
+    code: str
+    seat_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    event_id: int
+    status: str
+    seat_ids: list[int]
+    total_cents: int
+    currency: str
+    expires_at: datetime
+    created_at: datetime
+    tickets: list[TicketView]
+
+
+def _available_to(seat: Seat, user_id: int, now: datetime) -> bool:
+    # Free, or the caller's own plain lock (which the order takes over); never another order's seat.
+    state = seat.status_at(now)
+    if state == AVAILABLE:
+        return True
+    return state == LOCKED and seat.holder_id == user_id and seat.order_id is None
+
+
+def create_order(
+    *, user_id: int, seat_ids: list[int], now: datetime, checkout_seconds: int, max_seats_per_user: int
+) -> OrderView:
+    """Take every seat for the user until `now + checkout_seconds` in a pending order, or none."""
+    if not seat_ids:
+        raise InvalidRequestError(details={"seat_ids": ["Give at least one seat."]})
+    if len(set(seat_ids)) != len(seat_ids):
+        raise InvalidRequestError(details={"seat_ids": ["A seat appears more than once."]})
+    with write_transaction() as session:
+        lock_user(session, user_id)
+        seats = lock_seats(session, seat_ids)
+        missing = sorted(set(seat_ids) - {seat.id for seat in seats})
+        if missing:
+            raise SeatNotFoundError(f"No seat with id {', '.join(map(str, missing))}.")
+        event_ids = {seat.event_id for seat in seats}
+        if len(event_ids) > 1:
+            raise InvalidRequestError(details={"seat_ids": ["All seats of an order must belong to one event."]})
+        unavailable = [seat.id for seat in seats if not _available_to(seat, user_id, now)]
+        if unavailable:
+            raise SeatsUnavailableError(
+                f"Seats {', '.join(map(str, unavailable))} are booked or held by someone else.",
+                details={"unavailable": unavailable},
+            )
+        event_id = event_ids.pop()
+        already_mine = sum(1 for seat in seats if seat.status_at(now) == LOCKED)
+        held_elsewhere = count_live_holds(session, user_id=user_id, event_id=event_id, now=now) - already_mine
+        if held_elsewhere + len(seats) > max_seats_per_user:
+            raise HoldLimitReachedError(
+                f"This order would make {held_elsewhere + len(seats)} seats held in this event; "
+                f"the most allowed is {max_seats_per_user}."
+            )
+        currency = session.scalar(select(Event.currency).where(Event.id == event_id))
+        order = Order(
+            user_id=user_id,
+            event_id=event_id,
+            status=PENDING_PAYMENT,
+            currency=currency,
+            total_cents=sum(seat.price_cents for seat in seats),
+            expires_at=now + timedelta(seconds=checkout_seconds),
+            created_at=now,
+        )
+        session.add(order)
+        session.flush()
+        session.add_all(OrderSeat(order_id=order.id, seat_id=seat.id) for seat in seats)
+        for seat in seats:
+            seat.take(user_id=user_id, until=order.expires_at, order_id=order.id)
+        view = order_views(session, [order], now)[0]
+    return view
+
+
+def release_order_seats(session: Session, order: Order) -> list[Seat]:
+    """Free the seats the order still holds (row-locked, by id); return them."""
+    seat_ids = session.scalars(select(OrderSeat.seat_id).where(OrderSeat.order_id == order.id)).all()
+    seats = [seat for seat in lock_seats(session, seat_ids) if seat.order_id == order.id and seat.status == LOCKED]
+    for seat in seats:
+        seat.free()
+    return seats
+
+
+def lock_order(session: Session, *, order_id: int, user_id: int | None) -> Order:
+    """Lock the order's row; another user's order is as absent as a missing one."""
+    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None or (user_id is not None and order.user_id != user_id):
+        raise OrderNotFoundError()
+    return order
+
+
+def has_payment_in_flight(session: Session, order_id: int) -> bool:
+    """True when a payment of the order was sent to the gateway and its outcome is not recorded yet."""
+    query = select(Payment.id).where(Payment.order_id == order_id, Payment.status == PROCESSING).limit(1)
+    return session.scalar(query) is not None
+
+
+def cancel_order(*, user_id: int, order_id: int, now: datetime) -> OrderView:
+    """Cancel the user's pending order and free its seats."""
+    with write_transaction() as session:
+        order = lock_order(session, order_id=order_id, user_id=user_id)
+        state = order.status_at(now)
+        if state != PENDING_PAYMENT:
+            raise OrderNotCancellableError(f"The order is {state.replace('_', ' ')} and cannot be cancelled.")
+        if has_payment_in_flight(session, order.id):
+            raise OrderNotCancellableError("A payment for this order is being processed.")
+        order.status = CANCELLED
+        release_order_seats(session, order)
+        view = order_views(session, [order], now)[0]
+    return view
+
+
+def expire_orders(*, now: datetime, batch_size: int = 500) -> int:
+    """Write `expired` on pending orders past their time (none with a payment in flight); free their seats."""
+    expired = 0
+    while True:
+        with write_transaction() as session:
+            orders = session.scalars(
+                select(Order)
+                .where(Order.status == PENDING_PAYMENT, Order.expires_at <= now)
+                .order_by(Order.id)
+                .limit(batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for order in orders:
+                if has_payment_in_flight(session, order.id):
+                    continue
+                order.status = EXPIRED
+                release_order_seats(session, order)
+                expired += 1
+        if len(orders) < batch_size:
+            return expired
+
+
+def get_order(*, user_id: int, order_id: int, now: datetime) -> OrderView | None:
+    """The user's order, or None (also for another user's order)."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.user_id != user_id:
+        return None
+    return order_views(db.session, [order], now)[0]
+
+
+def list_orders(*, user_id: int, now: datetime) -> list[OrderView]:
+    """The user's orders, newest first."""
+    orders = db.session.scalars(select(Order).where(Order.user_id == user_id).order_by(Order.id.desc())).all()
+    return order_views(db.session, list(orders), now)
+
+
+def order_views(session: Session, orders: list[Order], now: datetime) -> list[OrderView]:
+    """Views of the orders with their seats and tickets, in three queries whatever their number."""
+    ids = [order.id for order in orders]
+    seat_ids: dict[int, list[int]] = defaultdict(list)
+    tickets: dict[int, list[TicketView]] = defaultdict(list)
+    if ids:
+        for order_id, seat_id in session.execute(
+            select(OrderSeat.order_id, OrderSeat.seat_id).where(OrderSeat.order_id.in_(ids)).order_by(OrderSeat.seat_id)
+        ):
+            seat_ids[order_id].append(seat_id)
+        for order_id, code, seat_id, label in session.execute(
+            select(Ticket.order_id, Ticket.code, Ticket.seat_id, Seat.label)
+            .join(Seat, Seat.id == Ticket.seat_id)
+            .where(Ticket.order_id.in_(ids))
+            .order_by(Ticket.seat_id)
+        ):
+            tickets[order_id].append(TicketView(code=code, seat_id=seat_id, label=label))
+    return [
+        OrderView(
+            id=order.id,
+            event_id=order.event_id,
+            status=order.status_at(now),
+            seat_ids=seat_ids[order.id],
+            total_cents=order.total_cents,
+            currency=order.currency,
+            expires_at=order.expires_at,
+            created_at=order.created_at,
+            tickets=tickets[order.id],
+        )
+        for order in orders
+    ]
