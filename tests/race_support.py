@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,8 @@ from ticketing.services.seeding import parse_rows, seed_event
 
 from .databases import base_config
 
+_serial = itertools.count()
+
 
 class Backdoor:
     """Direct database access for a race test: set-up and the final audit, never the requests."""
@@ -27,7 +30,7 @@ class Backdoor:
     def users(self, count: int) -> list[dict]:
         """`count` users with access tokens (stored directly: hashing passwords is not under test)."""
         with self.app.app_context():
-            users = [User(email=f"racer{index}-{id(self)}@example.com", password_hash="-") for index in range(count)]
+            users = [User(email=f"racer{next(_serial)}@example.com", password_hash="-") for _ in range(count)]
             db.session.add_all(users)
             db.session.commit()
             return [
