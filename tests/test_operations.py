@@ -51,6 +51,9 @@ def test_openapi_documents_every_route(client):
     lock = document["paths"]["/seats/{seat_id}/lock"]["post"]
     assert {"bearerAuth": []} in lock["security"]
     assert {"200", "404", "409"} <= set(lock["responses"])
+    pay = document["paths"]["/orders/{order_id}/pay"]["post"]
+    assert {"200", "402", "404", "409", "502"} <= set(pay["responses"])
+    assert any(parameter["name"] == "Idempotency-Key" for parameter in pay["parameters"])
     register = document["paths"]["/auth/register"]["post"]
     assert "400" in register["responses"]
 
