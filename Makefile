@@ -23,11 +23,15 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
 
 ## run: migrate the SQLite database in instance/, seed a demo event if there is none, serve with gunicorn
 run: export APP_ENV ?= development
-run: $(VENV)/.runtime-installed
+run: $(VENV)/.runtime-installed .env
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
 	exec $(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) wsgi:app
+
+# Settings for `make run` and for `flask` commands run in this folder (edit freely; never committed).
+.env:
+	cp .env.example .env
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL
 test: $(VENV)/.dev-installed

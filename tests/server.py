@@ -29,8 +29,14 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        # Every setting is pinned, so a developer's .env (which wsgi.py loads) cannot change a test.
         environment = {
             **os.environ,
+            "HOLD_TTL_SECONDS": "60",
+            "CHECKOUT_TTL_SECONDS": "600",
+            "MAX_SEATS_PER_USER": "10",
+            "LOCK_TIMEOUT_MS": "3000",
+            "PAYMENT_PROVIDER": "fake",
             "APP_ENV": "testing",
             "DATABASE_URL": database_url,
             "JWT_SECRET_KEY": JWT_TEST_SECRET,
