@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from ticketing import create_app
 from ticketing.extensions import db
+from ticketing.models import utcnow
+from ticketing.services.seats import lock_seat
 from ticketing.services.seeding import parse_rows, seed_event
 
 from .databases import POSTGRES_URL, base_config, create_postgres_database, migrate, reset
+from .race_support import Backdoor
 from .server import Server
 
 _emails = itertools.count(1)
@@ -90,6 +94,17 @@ class Api:
         seats = self.client.get(f"/events/{event.id}/seats").get_json()["seats"]
         return {"id": event.id, "seat_ids": [seat["id"] for seat in seats]}
 
+    def lock_taken_ago(self, user_id: int, seat_id: int, seconds_ago: int, hold_seconds: int = 60) -> None:
+        """Lock the seat as if at `seconds_ago` (past `hold_seconds`, it has run out with no clean-up)."""
+        with self.app.app_context():
+            lock_seat(
+                user_id=user_id,
+                seat_id=seat_id,
+                now=utcnow() - timedelta(seconds=seconds_ago),
+                hold_seconds=hold_seconds,
+                max_seats_per_user=10,
+            )
+
 
 @pytest.fixture
 def api(app, client) -> Api:
@@ -110,3 +125,11 @@ def server_factory(database_url, tmp_path):
     for server in started:
         server.stop()
     reset(database_url)
+
+
+@pytest.fixture
+def backdoor(database_url):
+    """Direct database access for race tests' set-up and final audit."""
+    door = Backdoor(database_url)
+    yield door
+    door.close()

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from ticketing.models import utcnow
-from ticketing.services.seats import lock_seat
 
 
 def _parse(moment: str) -> datetime:
@@ -41,14 +40,7 @@ def test_lock_held_by_another_is_seat_locked(api, client, seat):
 
 def test_same_user_locking_again_renews(api, app, client, seat):
     user = api.user()
-    with app.app_context():
-        lock_seat(
-            user_id=user["id"],
-            seat_id=seat,
-            now=utcnow() - timedelta(seconds=30),
-            hold_seconds=60,
-            max_seats_per_user=10,
-        )
+    api.lock_taken_ago(user["id"], seat, seconds_ago=30)
     before = client.get(f"/seats/{seat}", headers=user["headers"]).get_json()["seat"]["lock_expires_at"]
     renewed = client.post(f"/seats/{seat}/lock", headers=user["headers"])
     assert renewed.status_code == 200
@@ -105,14 +97,7 @@ def test_confirm_of_another_users_lock_is_seat_not_locked(api, client, seat):
 
 def test_confirm_after_the_lock_ran_out_is_lock_expired(api, app, client, seat):
     user = api.user()
-    with app.app_context():
-        lock_seat(
-            user_id=user["id"],
-            seat_id=seat,
-            now=utcnow() - timedelta(seconds=61),
-            hold_seconds=60,
-            max_seats_per_user=10,
-        )
+    api.lock_taken_ago(user["id"], seat, seconds_ago=61)
     response = client.post(f"/seats/{seat}/confirm", headers=user["headers"])
     assert response.status_code == 409 and response.get_json()["code"] == "lock_expired"
     assert client.get(f"/seats/{seat}").get_json()["seat"]["status"] == "available"
@@ -175,14 +160,7 @@ class TestHoldLimit:
     def test_limit_is_per_event_and_ignores_expired_locks(self, api, app, client):
         first, second = api.seed(rows="A", per_row=3)["seat_ids"], api.seed(rows="A", per_row=3)["seat_ids"]
         user = api.user()
-        with app.app_context():
-            lock_seat(
-                user_id=user["id"],
-                seat_id=first[0],
-                now=utcnow() - timedelta(seconds=120),
-                hold_seconds=60,
-                max_seats_per_user=2,
-            )
+        api.lock_taken_ago(user["id"], first[0], seconds_ago=120)
         for seat_id in (first[1], first[2], second[0], second[1]):
             assert client.post(f"/seats/{seat_id}/lock", headers=user["headers"]).status_code == 200
 

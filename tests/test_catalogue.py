@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-
-from ticketing.models import utcnow
-from ticketing.services.seats import lock_seat
-
-
-def _lock_in_the_past(app, user_id: int, seat_id: int, seconds_ago: int = 120, hold: int = 60) -> None:
-    """A lock taken long enough ago that it has run out (no clean-up has run)."""
-    with app.app_context():
-        lock_seat(
-            user_id=user_id,
-            seat_id=seat_id,
-            now=utcnow() - timedelta(seconds=seconds_ago),
-            hold_seconds=hold,
-            max_seats_per_user=10,
-        )
 
 
 def test_events_list_counts_seats_by_state(api, client):
@@ -28,7 +11,7 @@ def test_events_list_counts_seats_by_state(api, client):
     first, second, third = event["seat_ids"][:3]
     assert client.post(f"/seats/{first}/lock", headers=user["headers"]).status_code == 200
     assert client.post(f"/seats/{second}/lock", headers=other["headers"]).status_code == 200
-    _lock_in_the_past(api.app, user["id"], third)
+    api.lock_taken_ago(user["id"], third, seconds_ago=120)
 
     events = client.get("/events").get_json()["events"]
     assert events == [
@@ -140,7 +123,7 @@ def test_expired_lock_reads_available_everywhere_without_cleanup(api, client):
     event = api.seed(rows="A", per_row=2)
     user = api.user()
     seat_id = event["seat_ids"][0]
-    _lock_in_the_past(api.app, user["id"], seat_id)
+    api.lock_taken_ago(user["id"], seat_id, seconds_ago=120)
 
     assert client.get(f"/seats/{seat_id}", headers=user["headers"]).get_json()["seat"]["status"] == "available"
     assert client.get(f"/events/{event['id']}/seats?status=available").get_json()["seats"][0]["id"] == seat_id

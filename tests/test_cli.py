@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from ticketing.models import utcnow
-from ticketing.services.seats import lock_seat
 from ticketing.services.seeding import parse_rows
 
 
@@ -80,14 +76,7 @@ def test_create_user_then_login(app, client):
 def test_expire_holds_releases_only_expired_locks(api, app, client):
     seats = api.seed(rows="A", per_row=3)["seat_ids"]
     user = api.user()
-    with app.app_context():
-        lock_seat(
-            user_id=user["id"],
-            seat_id=seats[0],
-            now=utcnow() - timedelta(seconds=120),
-            hold_seconds=60,
-            max_seats_per_user=10,
-        )
+    api.lock_taken_ago(user["id"], seats[0], seconds_ago=120)
     client.post(f"/seats/{seats[1]}/lock", headers=user["headers"])
     result = app.test_cli_runner().invoke(args=["expire-holds"])
     assert result.exit_code == 0

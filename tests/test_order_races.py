@@ -15,16 +15,9 @@ from sqlalchemy import select
 from ticketing.extensions import db
 from ticketing.models import Order, OrderSeat, Payment
 
-from .race_support import Backdoor, at_once
+from .race_support import at_once
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture
-def backdoor(database_url):
-    door = Backdoor(database_url)
-    yield door
-    door.close()
 
 
 def test_overlapping_orders_in_different_orders_one_winner_per_round(server_factory, backdoor):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ticketing.extensions import db
-from ticketing.models import Payment, utcnow
+from ticketing.models import Order, Payment, Seat, utcnow
 from ticketing.services.gateways import FakeGateway
 from ticketing.services.orders import create_order
 from ticketing.services.payments import pay_order, reconcile_payments
@@ -226,8 +226,6 @@ def test_expire_holds_tidies_orders(api, app, client, show):
     result = app.test_cli_runner().invoke(args=["expire-holds"])
     assert result.exit_code == 0 and "expired 1 orders" in result.output
     with app.app_context():
-        from ticketing.models import Order, Seat
-
         assert db.session.get(Order, old.id).status == "expired"
         assert db.session.get(Order, live["id"]).status == "pending_payment"
         seat = db.session.get(Seat, show["seats"]["A1"])

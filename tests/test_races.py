@@ -11,16 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from .race_support import Backdoor, at_once
+from .race_support import at_once
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture
-def backdoor(database_url):
-    door = Backdoor(database_url)
-    yield door
-    door.close()
 
 
 def test_fifty_users_lock_one_seat_exactly_one_wins(server_factory, backdoor):
