@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user, get_jwt
 
-from ..models import utcnow
+from ..clock import current_time
 from ..services import auth as auth_service
 from .presenters import user_json
 
@@ -42,5 +42,5 @@ def me() -> dict:
 def logout() -> dict:
     token = get_jwt()
     expires_at = datetime.fromtimestamp(token["exp"], UTC).replace(tzinfo=None)
-    auth_service.revoke_token(jti=token["jti"], expires_at=expires_at, now=utcnow())
+    auth_service.revoke_token(jti=token["jti"], expires_at=expires_at, now=current_time())
     return {"message": "Token revoked"}

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..clock import current_time
 from ..errors import ForbiddenError
-from ..models import iso, utcnow
+from ..models import iso
 from ..security import current_user_id
 from ..services import seats as seat_service
 from .presenters import seat_json, ticket_json
 
 
 def lock(seat_id: int) -> dict:
-    user_id, now = current_user_id(), utcnow()
+    user_id, now = current_user_id(), current_time()
     seat = seat_service.lock_seat(
         user_id=user_id,
         seat_id=seat_id,
@@ -28,7 +29,7 @@ def lock(seat_id: int) -> dict:
 
 
 def confirm(seat_id: int) -> dict:
-    user_id, now = current_user_id(), utcnow()
+    user_id, now = current_user_id(), current_time()
     confirmation = seat_service.confirm_seat(user_id=user_id, seat_id=seat_id, now=now)
     seat = confirmation.seat
     return {
@@ -39,7 +40,7 @@ def confirm(seat_id: int) -> dict:
 
 
 def release(seat_id: int) -> dict:
-    user_id, now = current_user_id(), utcnow()
+    user_id, now = current_user_id(), current_time()
     seat = seat_service.release_seat(user_id=user_id, seat_id=seat_id, now=now)
     return {"message": f"Seat {seat.label} released", "seat": seat_json(seat, now=now, viewer_id=user_id)}
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from ..clock import current_time
 from ..errors import EventNotFoundError, SeatNotFoundError
-from ..models import utcnow
 from ..security import optional_user_id
 from ..services import catalogue
 from .presenters import event_json, seat_json
 
 
 def list_events() -> dict:
-    return {"events": [event_json(event) for event in catalogue.list_events(now=utcnow())]}
+    return {"events": [event_json(event) for event in catalogue.list_events(now=current_time())]}
 
 
 def get_event(event_id: int) -> dict:
-    event = catalogue.get_event(event_id=event_id, now=utcnow())
+    event = catalogue.get_event(event_id=event_id, now=current_time())
     if event is None:
         raise EventNotFoundError()
     return {"event": event_json(event)}
@@ -23,19 +23,19 @@ def get_event(event_id: int) -> dict:
 def list_event_seats(event_id: int, query: dict) -> dict:
     if not catalogue.event_exists(event_id):
         raise EventNotFoundError()
-    now, viewer = utcnow(), optional_user_id()
+    now, viewer = current_time(), optional_user_id()
     seats = catalogue.list_seats(now=now, event_id=event_id, status=query.get("status"))
     return {"event_id": event_id, "seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
 
 
 def list_seats(query: dict) -> dict:
-    now, viewer = utcnow(), optional_user_id()
+    now, viewer = current_time(), optional_user_id()
     seats = catalogue.list_seats(now=now, event_id=query.get("event_id"), status=query.get("status"))
     return {"seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
 
 
 def get_seat(seat_id: int) -> dict:
-    now = utcnow()
+    now = current_time()
     seat = catalogue.get_seat(seat_id=seat_id, now=now)
     if seat is None:
         raise SeatNotFoundError()

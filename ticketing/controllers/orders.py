@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..clock import current_time
 from ..errors import OrderNotFoundError
-from ..models import format_price, utcnow
+from ..models import format_price
 from ..security import current_user_id
 from ..services import orders as order_service
 from ..services import payments as payment_service
@@ -16,7 +17,7 @@ def create(data: dict) -> tuple[dict, int]:
     order = order_service.create_order(
         user_id=current_user_id(),
         seat_ids=data["seat_ids"],
-        now=utcnow(),
+        now=current_time(),
         checkout_seconds=current_app.config["CHECKOUT_TTL_SECONDS"],
         max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
     )
@@ -31,7 +32,7 @@ def pay(order_id: int, data: dict, headers: dict) -> dict:
         order_id=order_id,
         payment_token=data.get("payment_token"),
         idempotency_key=headers.get("idempotency_key"),
-        now=utcnow(),
+        now=current_time(),
         gateway=current_app.extensions["payment_gateway"],
     )
     paid = f"{format_price(order.total_cents)} {order.currency}"
@@ -39,18 +40,17 @@ def pay(order_id: int, data: dict, headers: dict) -> dict:
 
 
 def cancel(order_id: int) -> dict:
-    order = order_service.cancel_order(user_id=current_user_id(), order_id=order_id, now=utcnow())
+    order = order_service.cancel_order(user_id=current_user_id(), order_id=order_id, now=current_time())
     return {"message": f"Order {order.id} cancelled; its seats are free again", "order": order_json(order)}
 
 
 def list_orders() -> dict:
-    return {
-        "orders": [order_json(order) for order in order_service.list_orders(user_id=current_user_id(), now=utcnow())]
-    }
+    orders = order_service.list_orders(user_id=current_user_id(), now=current_time())
+    return {"orders": [order_json(order) for order in orders]}
 
 
 def get(order_id: int) -> dict:
-    order = order_service.get_order(user_id=current_user_id(), order_id=order_id, now=utcnow())
+    order = order_service.get_order(user_id=current_user_id(), order_id=order_id, now=current_time())
     if order is None:
         raise OrderNotFoundError()
     return {"order": order_json(order)}

@@ -48,10 +48,6 @@ class Seat(db.Model):
         """True when `user_id` holds a live lock on this seat at `now`."""
         return self.status_at(now) == LOCKED and self.holder_id == user_id
 
-    def in_live_order(self, now: datetime) -> bool:
-        """True when a pending order holds the seat at `now` (only the order may change it)."""
-        return self.order_id is not None and self.status_at(now) == LOCKED
-
     def take(self, *, user_id: int, until: datetime, order_id: int | None = None) -> None:
         """Hold the seat for the user (and order) until `until`."""
         self.status, self.holder_id, self.locked_until, self.order_id = LOCKED, user_id, until, order_id
