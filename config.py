@@ -36,4 +36,10 @@ def settings_from_environment(instance_path: str) -> dict:
         "LOCK_TIMEOUT_MS": _int("LOCK_TIMEOUT_MS", 3000),
         "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "fake"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT") or "10/minute",
+        "REGISTER_LIMIT": os.environ.get("REGISTER_LIMIT") or "20/hour",
+        "RATE_LIMIT_STORAGE_URL": os.environ.get("RATE_LIMIT_STORAGE_URL") or "memory://",
+        "CORS_ORIGINS": [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()],
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
     }

@@ -26,13 +26,19 @@ def _assert_json_error(response, status: int, code: str | None = None) -> dict:
         ("[]", "application/json"),
         ('{"email": ["a"], "password": {"x": 1}}', "application/json"),
         ("\xff\xfe", "application/json"),
-        ("email=a&password=b", "application/x-www-form-urlencoded"),
     ],
 )
 def test_bad_bodies_are_400_validation_error(client, data, content_type):
     response = client.post("/auth/register", data=data, content_type=content_type)
     body = _assert_json_error(response, 400, "validation_error")
     assert body["details"]
+
+
+def test_form_encoded_body_is_415_unsupported_media_type(client):
+    response = client.post(
+        "/auth/register", data="email=a&password=b", content_type="application/x-www-form-urlencoded"
+    )
+    _assert_json_error(response, 415, "unsupported_media_type")
 
 
 def test_sql_shaped_input_is_just_data(api, client):

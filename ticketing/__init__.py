@@ -9,15 +9,19 @@ from pathlib import Path
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import settings_from_environment
 
 from .blueprints import register_blueprints
 from .blueprints.base import IdConverter, id_parameter_schema
 from .cli import register_commands
+from .clock import SystemClock
 from .database import configure_engine, engine_options
 from .errors import register_error_handlers
 from .extensions import db, jwt, migrate
+from .observability import init_observability
+from .protection import init_protection
 from .schemas.common import ErrorSchema
 from .security import register_token_callbacks
 from .services.gateways import make_gateway
@@ -51,6 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(config or {})
     app.json.sort_keys = False  # answers read in the order the contract lists their fields
+    if app.config["PROXY_COUNT"]:
+        # Behind N trusted proxies, the client's address is the Nth from the right in X-Forwarded-For
+        # (rate limits per address depend on it); with 0, forwarded headers are ignored (spoofable).
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _settle_secret(app)
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["ACCESS_TOKEN_TTL_SECONDS"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["REFRESH_TOKEN_TTL_SECONDS"])
@@ -70,9 +79,14 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_blueprints(api)
     register_error_handlers(app)  # after flask-smorest's, so ours answer
+    init_protection(app)
+    init_observability(app)
     configure_engine(app)
     register_commands(app)
-    app.extensions["payment_gateway"] = make_gateway(app.config["PAYMENT_PROVIDER"])
+    # Tests may hand in their own gateway and clock; production builds them from the settings.
+    gateway = app.config.get("PAYMENT_GATEWAY") or make_gateway(app.config["PAYMENT_PROVIDER"])
+    app.extensions["payment_gateway"] = gateway
+    app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
     return app
 
 

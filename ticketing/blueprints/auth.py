@@ -16,6 +16,7 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and 
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserEnvelope)
 @blp.alt_response(409, description="email_taken")
+@blp.alt_response(429, description="rate_limited: too many registrations from this address (see Retry-After)")
 def register(data):
     """Create an account."""
     return controller.register(data)
@@ -25,6 +26,7 @@ def register(data):
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="invalid_credentials")
+@blp.alt_response(429, description="rate_limited: too many failed logins for this account (see Retry-After)")
 def login(data):
     """Exchange email and password for an access and a refresh token."""
     return controller.login(data)
