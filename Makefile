@@ -6,8 +6,10 @@ HOST     ?= 127.0.0.1
 PORT     ?= 8000
 WORKERS  ?= 4
 THREADS  ?= 4
+# Worker processes write their metrics here so /metrics adds them up (emptied at each start).
+METRICS_DIR ?= $(CURDIR)/instance/prometheus
 
-.PHONY: run test lint migrate clean
+.PHONY: run test lint migrate clean sweeper bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +29,17 @@ run: $(VENV)/.runtime-installed .env
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
-	exec $(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) wsgi:app
+	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS) GUNICORN_THREADS=$(THREADS) \
+	  PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) exec $(BIN)/gunicorn -c gunicorn.conf.py
+
+## sweeper: the long-running clean-up (expire-holds --loop); run one beside `make run` in production
+sweeper: export APP_ENV ?= development
+sweeper: $(VENV)/.runtime-installed .env
+	exec $(BIN)/flask --app wsgi expire-holds --loop
+
+## bench: the performance benchmark (gunicorn on PostgreSQL, load from wrk); see bench/run.py
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run.py
 
 # Settings for `make run` and for `flask` commands run in this folder (edit freely; never committed).
 .env:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -10,14 +14,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .clock import current_time
 from .errors import EmailTakenError
-from .models import utcnow
+from .extensions import db
 from .services import auth as auth_service
 from .services import catalogue
 from .services.holds import expire_holds
 from .services.orders import expire_orders
 from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
+
+log = logging.getLogger(__name__)
 
 DEMO_EVENT = {"name": "Demo concert", "rows": "A-J", "per_row": 20, "price_cents": 0}
 
@@ -81,7 +88,7 @@ def seed_seats_command(name, rows, per_row, price, currency, starts_at):
 @with_appcontext
 def seed_demo_command():
     """Create the demo event when there is no event at all (used by `make run`)."""
-    if catalogue.list_events(now=utcnow()):
+    if catalogue.list_events(now=current_time()):
         click.echo("Events exist already; no demo event seeded.", err=True)
         return
     seeded = seed_event(
@@ -116,19 +123,81 @@ def create_user_command(email, password, name, admin):
 
 @click.command("expire-holds")
 @with_appcontext
-def expire_holds_command():
+@click.option(
+    "--loop",
+    "keep_running",
+    is_flag=True,
+    help="Keep running: a pass every --interval seconds, until SIGTERM or SIGINT (the current pass finishes).",
+)
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds from the start of one pass to the start of the next (with --loop).",
+)
+def expire_holds_command(keep_running, interval):
     """Settle interrupted payments, expire orders and release locks whose time has passed.
 
     Tidying only: every read and write already treats an expired lock or order as gone.
     """
-    now = utcnow()
+    if keep_running:
+        run_sweeper(interval=interval, stop=_stop_on_signals())
+        return
+    tidied = tidy_once()
+    click.echo(
+        f"Released {tidied['released_locks']} expired locks, expired {tidied['expired_orders']} orders, "
+        f"settled {tidied['settled_payments']} interrupted payments ({tidied['abandoned_payments']} never "
+        f"reached the gateway), refunded {tidied['refunded_payments']}."
+    )
+
+
+def tidy_once() -> dict[str, int]:
+    """One clean-up pass: settle interrupted payments, then expire orders, then release plain locks."""
+    now = current_time()
     report = reconcile_payments(now=now, gateway=current_app.extensions["payment_gateway"])
     orders = expire_orders(now=now)
     released = expire_holds(now=now)
-    click.echo(
-        f"Released {released} expired locks, expired {orders} orders, settled {report.settled} interrupted "
-        f"payments ({report.abandoned} never reached the gateway), refunded {report.refunded}."
-    )
+    return {
+        "released_locks": released,
+        "expired_orders": orders,
+        "settled_payments": report.settled,
+        "abandoned_payments": report.abandoned,
+        "refunded_payments": report.refunded,
+    }
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by the first SIGTERM or SIGINT; a second one stops at once."""
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("stopping after the current pass", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def run_sweeper(*, interval: float, stop: threading.Event, tidy: Callable[[], dict] = tidy_once) -> None:
+    """Run `tidy` every `interval` seconds until `stop` is set; a failed pass is logged, never fatal."""
+    log.info("sweeper started", extra={"interval_seconds": interval})
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            tidied = tidy()
+        except Exception:  # the database restarting, a gateway timing out: try again next pass
+            log.exception("sweeper pass failed; retrying in %s s", interval)
+        else:
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            log.info("sweeper pass", extra={**tidied, "duration_ms": duration_ms})
+        finally:
+            db.session.remove()  # no connection or snapshot held between passes
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))
+    log.info("sweeper stopped")
 
 
 def register_commands(app: Flask) -> None:

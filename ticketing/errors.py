@@ -9,6 +9,8 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from . import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -202,6 +204,7 @@ def render_http_exception(error: HTTPException):
 
 def render_ticketing_error(error: TicketingError):
     """Render a domain error."""
+    metrics.record_error(error.code)
     return jsonify(error.to_dict()), error.status, error.headers
 
 

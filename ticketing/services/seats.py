@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from .. import metrics
 from ..database import write_transaction
 from ..errors import (
     HoldLimitReachedError,
@@ -61,6 +62,7 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
                     f"You already hold {held} seats of this event, the most allowed ({max_seats_per_user})."
                 )
         seat.take(user_id=user_id, until=now + timedelta(seconds=hold_seconds))
+    metrics.record_seat_lock(renewed=renewing)
     return seat
 
 
