@@ -25,7 +25,8 @@ def free_port() -> int:
 class Server:
     """`gunicorn wsgi:app` on a free port of 127.0.0.1, stopped by `stop()`."""
 
-    def __init__(self, database_url: str, *, workers: int = 4, threads: int = 8, log_path: Path, **settings):
+    def __init__(self, database_url: str, *, log_path: Path, **settings):
+        workers, threads = settings.pop("WORKERS", 4), settings.pop("THREADS", 8)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -91,3 +92,19 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self) -> set[int]:
+        """The pids of the master's live worker processes (children), from /proc."""
+        workers = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ")"
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                workers.add(int(entry.name))
+        return workers
