@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""The service's benchmark: production set-up (gunicorn on PostgreSQL), load from wrk on loopback.
+
+    make bench                      # or: .venv/bin/python bench/run.py [--duration 10] [--workers N]
+
+Scenarios: (1) lock random seats of a 1,000-seat event, 64 connections; (2) the same on a
+100,000-seat event; (3) hot seat: 1,000 clients at one seat at once; (4) the full seat map of the
+100,000-seat event, 4 connections, then with If-None-Match; (5) a purchase mix (lock 2, order,
+pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4). Prints each scenario's
+requests/s, p50 and p99 latency and status counts, then a summary table; exits 1 if any request
+got a 5xx. Needs wrk (Debian package `wrk`) and a PostgreSQL server (BENCH_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+BIN = Path(sys.executable).parent
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing_bench")
+SECRET = "benchmark-secret-benchmark-secret-benchmark-secret"
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def app_environment(**extra: str) -> dict:
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": DATABASE_URL,
+        "JWT_SECRET_KEY": SECRET,
+        # Holds end quickly and the limit is out of the way, so random locks keep finding free seats.
+        "HOLD_TTL_SECONDS": "5",
+        "MAX_SEATS_PER_USER": "100000",
+        "LOGIN_FAILURE_LIMIT": "1000/minute",
+        "REGISTER_LIMIT": "100000/hour",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def flask(*args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=app_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def fresh_database() -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DATABASE_URL)
+    admin = url.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{url.database}"')
+    flask("db", "upgrade")
+
+
+def seed(name: str, rows: str, per_row: int, price: str = "0") -> tuple[int, float]:
+    started = time.perf_counter()
+    output = flask("seed-seats", "--event", name, "--rows", rows, "--per-row", str(per_row), "--price", price)
+    return int(output.strip().splitlines()[-1]), time.perf_counter() - started
+
+
+def seat_range(base: str, event_id: int) -> tuple[int, int]:
+    seats = json.load(urllib.request.urlopen(f"{base}/events/{event_id}/seats"))["seats"]
+    return seats[0]["id"], seats[-1]["id"]
+
+
+def register_users(base: str, count: int, prefix: str) -> list[str]:
+    """Register and log in `count` users over HTTP; return their access tokens."""
+
+    def one(index: int) -> str:
+        body = json.dumps({"email": f"{prefix}{index}@bench.example", "password": "benchmark password"}).encode()
+        for path in ("/auth/register", "/auth/login"):
+            request = urllib.request.Request(base + path, data=body, headers={"Content-Type": "application/json"})
+            answer = json.load(urllib.request.urlopen(request))
+        return answer["access_token"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+class Server:
+    def __init__(self, workers: int, threads: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")
+        command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}"]
+        if threads > 1:
+            command += ["--worker-class", "gthread", "--threads", str(threads)]
+        command += ["--no-control-socket", "--log-level", "warning", "wsgi:app"]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=app_environment(PROMETHEUS_MULTIPROC_DIR=self.metrics_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(self.metrics_dir) / "gunicorn.log", "wb"),  # noqa: SIM115
+        )
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{self.url}/readyz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("gunicorn did not start: see " + str(Path(self.metrics_dir) / "gunicorn.log"))
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def peak_rss_mb(self) -> float:
+        peaks = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+
+
+def wrk(script: str, url: str, *, connections: int, threads: int, duration: float, **env: str) -> dict:
+    """Run wrk with a script of bench/; return its JSON summary plus requests/s."""
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH_DIR / script),
+        url,
+    ]
+    result = subprocess.run(
+        command, env={**os.environ, "BENCH_DIR": str(BENCH_DIR), **env}, capture_output=True, text=True, check=True
+    )
+    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH_JSON "))
+    summary = json.loads(line.removeprefix("BENCH_JSON "))
+    summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
+    return summary
+
+
+def hot_seat(base: str, seat_id: int, tokens: list[str]) -> dict:
+    """Every token tries to lock one seat at the same instant, each on its own connection."""
+    barrier = threading.Barrier(len(tokens))
+    host, port = base.removeprefix("http://").split(":")
+
+    def one(token: str) -> tuple[int, float]:
+        connection = HTTPConnection(host, int(port), timeout=30)
+        connection.connect()
+        barrier.wait()
+        started = time.perf_counter()
+        connection.request("POST", f"/seats/{seat_id}/lock", headers={"Authorization": f"Bearer {token}"})
+        status = connection.getresponse().status
+        elapsed = time.perf_counter() - started
+        connection.close()
+        return status, elapsed
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        results = list(pool.map(one, tokens))
+    wall = time.perf_counter() - started
+    latencies = sorted(elapsed for _, elapsed in results)
+    counts: dict[str, int] = {}
+    for status, _ in results:
+        counts[str(status)] = counts.get(str(status), 0) + 1
+    return {
+        "requests": len(results),
+        "rps": len(results) / wall,
+        "counts": counts,
+        "p50_us": statistics.median(latencies) * 1e6,
+        "p99_us": latencies[int(len(latencies) * 0.99) - 1] * 1e6,
+    }
+
+
+def mint_tokens(count: int) -> list[str]:
+    """Users made directly in the database with tokens signed by the server's key (for the hot seat)."""
+    sys.path.insert(0, str(ROOT))
+    for name in ("DATABASE_URL", "JWT_SECRET_KEY", "APP_ENV"):
+        os.environ[name] = app_environment()[name]
+    from flask_jwt_extended import create_access_token
+
+    from ticketing import create_app
+    from ticketing.extensions import db
+    from ticketing.models import User
+
+    app = create_app()
+    with app.app_context():
+        users = [User(email=f"hot{index}@bench.example", password_hash="-") for index in range(count)]
+        db.session.add_all(users)
+        db.session.commit()
+        tokens = [create_access_token(identity=user) for user in users]
+        db.engine.dispose()
+    return tokens
+
+
+def fives(counts: dict) -> int:
+    return sum(value for key, value in counts.items() if str(key).split(":")[-1].startswith("5"))
+
+
+def show(name: str, result: dict) -> None:
+    log(
+        f"  {name}: {result['rps']:.0f} requests/s, p50 {result['p50_us'] / 1000:.1f} ms, "
+        f"p99 {result['p99_us'] / 1000:.1f} ms, statuses {json.dumps(result['counts'], sort_keys=True)}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk scenario")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("THREADS", 1)),
+        help="threads per worker (1: sync workers; more: gthread)",
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        log("wrk is not installed: apt-get install wrk")
+        return 2
+
+    log(f"database {DATABASE_URL}; gunicorn {args.workers} workers x {args.threads} threads; {os.cpu_count()} cores")
+    fresh_database()
+    small, _ = seed("Club (1,000 seats)", "A-J", 100)
+    large, seed_seconds = seed("Stadium (100,000 seats)", "A-CV", 1000)
+    buy, _ = seed("Arena (purchases)", "A-CV", 1000, price="20")
+    log(f"(6) seeding 100,000 seats: {seed_seconds:.2f} s wall (the whole `flask seed-seats` command)")
+
+    server = Server(args.workers, args.threads)
+    results: dict[str, dict] = {}
+    try:
+        tokens = register_users(server.url, 64, "user")
+        tokens_file = Path(server.metrics_dir) / "tokens.txt"
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        hot_tokens = mint_tokens(1000)
+
+        for key, event in (("(1) lock, 1,000 seats", small), ("(2) lock, 100,000 seats", large)):
+            low, high = seat_range(server.url, event)
+            results[key] = wrk(
+                "lock.lua",
+                server.url,
+                connections=64,
+                threads=2,
+                duration=args.duration,
+                TOKENS_FILE=str(tokens_file),
+                SEAT_MIN=str(low),
+                SEAT_MAX=str(high),
+            )
+            show(key, results[key])
+
+        hot = seat_range(server.url, small)[0]
+        results["(3) hot seat, 1,000 clients"] = hot_seat(server.url, hot, hot_tokens)
+        show("(3) hot seat, 1,000 clients", results["(3) hot seat, 1,000 clients"])
+
+        with urllib.request.urlopen(f"{server.url}/events/{large}/seats") as answer:
+            etag = answer.headers.get("ETag") or ""
+            map_bytes = len(answer.read())
+        log(f"  seat map: {map_bytes / 1e6:.1f} MB, ETag {etag or 'none'}")
+        results["(4) seat map, 100,000 seats"] = wrk(
+            "seatmap.lua", server.url, connections=4, threads=2, duration=args.duration, EVENT_ID=str(large)
+        )
+        show("(4) seat map, 100,000 seats", results["(4) seat map, 100,000 seats"])
+        if etag:
+            results["(4) seat map, If-None-Match"] = wrk(
+                "seatmap.lua",
+                server.url,
+                connections=4,
+                threads=2,
+                duration=args.duration,
+                EVENT_ID=str(large),
+                ETAG=etag,
+            )
+            show("(4) seat map, If-None-Match", results["(4) seat map, If-None-Match"])
+        rss = server.peak_rss_mb()
+        log(f"(7) peak RSS of one worker after the seat maps: {rss:.0f} MB")
+
+        low, high = seat_range(server.url, buy)
+        purchase = wrk(
+            "purchase.lua",
+            server.url,
+            connections=16,
+            threads=16,
+            duration=args.duration,
+            TOKENS_FILE=str(tokens_file),
+            SEAT_MIN=str(low),
+            SEATS_PER_THREAD=str((high - low + 1) // 16),
+        )
+        purchase["purchases_per_s"] = purchase["counts"].get("purchases", 0) / (purchase["duration_us"] / 1e6)
+        results["(5) purchase mix"] = purchase
+        show("(5) purchase mix", purchase)
+        log(f"  complete purchases: {purchase['purchases_per_s']:.0f}/s")
+        purchase_event = json.load(urllib.request.urlopen(f"{server.url}/events/{buy}"))["event"]
+    finally:
+        server.stop()
+
+    log("\nSummary")
+    log(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5}  statuses")
+    any_5xx = 0
+    for name, result in results.items():
+        errors = fives(result["counts"])
+        any_5xx += errors
+        log(
+            f"{name:34} {result['rps']:9.0f} {result['p50_us'] / 1000:8.1f} {result['p99_us'] / 1000:8.1f} "
+            f"{errors:5d}  {json.dumps(result['counts'], sort_keys=True)}"
+        )
+    log(f"{'(5) complete purchases/s':34} {results['(5) purchase mix']['purchases_per_s']:9.0f}")
+    log(f"{'(6) seeding 100,000 seats':34} {seed_seconds:8.2f} s")
+    log(f"{'(7) peak worker RSS after maps':34} {rss:8.0f} MB")
+    log(
+        f"purchase event afterwards: {purchase_event['booked']} booked, {purchase_event['locked']} locked, "
+        f"{purchase_event['available']} available of {purchase_event['seat_count']}"
+    )
+    winners = results["(3) hot seat, 1,000 clients"]["counts"].get("200", 0)
+    if winners != 1:
+        log(f"FAIL: the hot seat had {winners} winners")
+        return 1
+    if any_5xx:
+        log(f"FAIL: {any_5xx} requests got a 5xx")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
