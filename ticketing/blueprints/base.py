@@ -9,6 +9,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
 from ..models import MAX_ID
+from ..schemas.common import ErrorSchema
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
@@ -23,6 +24,19 @@ class _Parser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
+
+    def alt_response(self, status_code, response=None, *, schema=None, **kwargs):
+        """Document another answer; an error status without a schema of its own gets the error shape."""
+        if response is None and schema is None and _is_error_status(status_code):
+            schema = ErrorSchema
+        return super().alt_response(status_code, response, schema=schema, **kwargs)
+
+
+def _is_error_status(status_code) -> bool:
+    try:
+        return int(status_code) >= 400
+    except (TypeError, ValueError):  # "default", "4XX"
+        return False
 
 
 class IdConverter(BaseConverter):

@@ -58,8 +58,12 @@ class ErrorSchema(Schema):
     message = fields.String(required=True)
     details = fields.Dict(
         keys=fields.String(),
-        values=fields.List(fields.String()),
-        metadata={"description": "Validation errors: field -> list of problems"},
+        # Problems are sentences; `seats_unavailable` lists seat ids under `unavailable`.
+        values=fields.List(fields.Raw(metadata={"anyOf": [{"type": "string"}, {"type": "integer"}]})),
+        metadata={
+            "description": "Validation errors: field -> list of problems; "
+            "seats_unavailable: `unavailable` -> the seat ids that cannot be had"
+        },
     )
 
 

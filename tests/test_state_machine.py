@@ -1,0 +1,510 @@
+"""A stateful property test: random runs of lock, release, confirm, order, pay, cancel and clock moves.
+
+Hypothesis drives the real app through its HTTP routes (Flask test client) as three users on one
+small event (seats A1-A3 priced, B1-B3 free). A small model mirrors each seat and order; every
+answer's status and error code is predicted from the model and asserted, and after every step the
+invariants compare the API's seat map, event counts and orders, and the tickets in the database,
+with the model. The model follows the HTTP contract and, where it is silent, the order of checks
+in `ticketing/services/` (seats.py, orders.py, payments.py).
+
+CI runs a bounded search; a long one (a few hundred runs of 50 steps on each database):
+
+    FUZZ_LONG=1 .venv/bin/pytest -q tests/test_state_machine.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test
+from sqlalchemy import select, update
+
+from ticketing.clock import ManualClock
+from ticketing.extensions import db
+from ticketing.models import Seat, Ticket, format_price, iso
+from ticketing.services.gateways import FakeGateway
+from ticketing.services.seeding import seed_event
+
+FUZZ_LONG = os.environ.get("FUZZ_LONG", "") not in ("", "0")
+
+HOLD_TTL = 60
+CHECKOUT_TTL = 180
+MAX_SEATS = 3
+PRICE_CENTS = 2500
+START = datetime(2030, 1, 1, 12, 0, 0)
+MISSING_ID = 9_000_000_000  # a possible id that matches no row
+TOKENS = ("tok_visa", "tok_chargeDeclined", "tok_processingError", None, "tok_visa")  # visa twice: more sales
+OUTCOME_OF_TOKEN = {"tok_visa": "succeeded", "tok_chargeDeclined": "declined", "tok_processingError": "failed"}
+
+MACHINE_SETTINGS = hypothesis_settings(
+    max_examples=300 if FUZZ_LONG else 25,
+    stateful_step_count=50 if FUZZ_LONG else 30,
+    deadline=None,
+    database=None,  # no .hypothesis/ folder in the project; a failure prints its steps
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],  # no "explain": slow on a stateful run
+    suppress_health_check=[HealthCheck.too_slow],  # each step is a few HTTP calls
+)
+
+AVAILABLE, LOCKED, BOOKED = "available", "locked", "booked"
+PENDING, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED = "pending_payment", "paid", "payment_failed", "cancelled", "expired"
+
+
+@dataclass
+class SeatModel:
+    """A seat as stored: `status` is what was last written (a lock whose time passed stays written)."""
+
+    id: int
+    label: str
+    price_cents: int
+    status: str = AVAILABLE
+    holder: int | None = None  # user index; after booking, the buyer
+    until: datetime | None = None
+    order_id: int | None = None
+
+    def state(self, now: datetime) -> str:
+        if self.status == LOCKED and (self.until is None or self.until <= now):
+            return AVAILABLE
+        return self.status
+
+    def take(self, holder: int, until: datetime, order_id: int | None = None) -> None:
+        self.status, self.holder, self.until, self.order_id = LOCKED, holder, until, order_id
+
+    def free(self) -> None:
+        self.status, self.holder, self.until, self.order_id = AVAILABLE, None, None, None
+
+    def book(self) -> None:
+        self.status, self.until = BOOKED, None
+
+
+@dataclass
+class OrderModel:
+    id: int
+    user: int
+    seat_ids: list[int]
+    total_cents: int
+    expires_at: datetime
+    status: str = PENDING
+    # Idempotency-Key -> outcome of the payment recorded under it: succeeded, declined or failed.
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def state(self, now: datetime) -> str:
+        return EXPIRED if self.status == PENDING and self.expires_at <= now else self.status
+
+
+@dataclass(frozen=True)
+class Expected:
+    status: int
+    code: str | None = None
+    details: dict | None = None
+
+
+def _clear_bookings(app) -> None:
+    """Empty every table but the accounts, so the three users (and their tokens) serve every run."""
+    with app.app_context(), db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in ("users", "revoked_tokens"):
+                connection.execute(table.delete())
+
+
+class BookingMachine(RuleBasedStateMachine):
+    """One run: a fresh event and clock; the app and its users are set by the test."""
+
+    app = None
+    users: list[dict] = []
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        _clear_bookings(self.app)
+        self.clock = ManualClock(START)
+        self.app.extensions["clock"] = self.clock
+        self.client = self.app.test_client()
+        with self.app.app_context():
+            event = seed_event(name="Fuzz", rows=["A", "B"], per_row=3, price_cents=0, currency="EUR", starts_at=None)
+            db.session.execute(
+                update(Seat).where(Seat.event_id == event.id, Seat.row == "A").values(price_cents=PRICE_CENTS)
+            )
+            db.session.commit()
+            rows = db.session.execute(select(Seat.id, Seat.label, Seat.price_cents).order_by(Seat.id)).all()
+        self.event_id = event.id
+        self.seats = [SeatModel(id=id_, label=label, price_cents=price) for id_, label, price in rows]
+        self.by_id = {seat.id: seat for seat in self.seats}
+        self.model_orders: dict[int, OrderModel] = {}
+        self.tickets: dict[int, tuple[int, int | None]] = {}  # seat id -> (user index, order id)
+        self.keys = itertools.count(1)
+        self.used_keys: list[str] = []
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def headers(self, user: int) -> dict:
+        return self.users[user]["headers"]
+
+    def target(self, user: int, position: int, as_holder: bool) -> tuple[int, SeatModel]:
+        """The drawn user and seat or, when `as_holder`, a seat whose row is locked and the user it names."""
+        if as_holder:
+            held = [seat for seat in self.seats if seat.status == LOCKED]
+            if held:
+                seat = held[position % len(held)]
+                return seat.holder, seat
+        return user, self.seats[position]
+
+    def live_holds(self, user: int) -> int:
+        return sum(1 for seat in self.seats if seat.state(self.now) == LOCKED and seat.holder == user)
+
+    def free_order_seats(self, order: OrderModel) -> None:
+        for seat in self.seats:
+            if seat.order_id == order.id and seat.status == LOCKED:
+                seat.free()
+
+    def check(self, response, expected: Expected, what: str) -> dict:
+        body = response.get_json()
+        assert body is not None, f"{what}: not JSON ({response.status_code})"
+        got = (response.status_code, body.get("code") if response.status_code >= 400 else None)
+        assert got == (expected.status, expected.code), f"{what}: expected {expected}, got {got}: {body}"
+        if expected.details is not None:
+            assert body.get("details") == expected.details, f"{what}: details {body.get('details')}"
+        if response.status_code < 400:
+            assert body.get("message"), f"{what}: a success carries a message: {body}"
+        return body
+
+    def check_seat_body(self, body: dict, seat: SeatModel, viewer: int) -> None:
+        state = seat.state(self.now)
+        assert body["id"] == seat.id and body["status"] == state, f"seat {seat.label}: {body} vs model {state}"
+        assert body["price"] == format_price(seat.price_cents)
+        mine = state == LOCKED and seat.holder == viewer
+        if mine:
+            assert body.get("locked_by_me") is True, f"seat {seat.label} held by user {viewer}: {body}"
+            assert body.get("lock_expires_at") == iso(seat.until), f"seat {seat.label}: {body} until {seat.until}"
+        else:
+            assert "locked_by_me" not in body and "lock_expires_at" not in body, f"seat {seat.label}: {body}"
+
+    def check_order_body(self, body: dict, order: OrderModel) -> None:
+        assert body["id"] == order.id and body["status"] == order.state(self.now), f"{body} vs {order}"
+        assert body["seat_ids"] == order.seat_ids and body["total"] == format_price(order.total_cents)
+        assert body["expires_at"] == iso(order.expires_at)
+        tickets = sorted(ticket["seat_id"] for ticket in body["tickets"])
+        assert tickets == (order.seat_ids if order.status == PAID else []), f"order {order.id} tickets {tickets}"
+
+    # -- rules -----------------------------------------------------------------------------------
+
+    @rule(user=st.integers(0, 2), position=st.integers(0, 5), as_holder=st.booleans())
+    def lock(self, user, position, as_holder):
+        user, seat = self.target(user, position, as_holder)
+        state = seat.state(self.now)
+        if state == BOOKED:
+            expected = Expected(409, "seat_booked")
+        elif state == LOCKED and seat.holder != user:
+            expected = Expected(409, "seat_locked")
+        elif state == LOCKED and seat.order_id is not None:
+            expected = Expected(409, "seat_in_order")
+        elif state == AVAILABLE and self.live_holds(user) >= MAX_SEATS:
+            expected = Expected(409, "hold_limit_reached")
+        else:
+            expected = Expected(200)
+        response = self.client.post(f"/seats/{seat.id}/lock", headers=self.headers(user))
+        body = self.check(response, expected, f"user {user} locks {seat.label}")
+        if expected.status == 200:
+            seat.take(user, self.now + timedelta(seconds=HOLD_TTL))
+            assert body["lock_expires_at"] == iso(seat.until)
+            self.check_seat_body(body["seat"], seat, user)
+
+    @rule(user=st.integers(0, 2), position=st.integers(0, 5), as_holder=st.booleans())
+    def release(self, user, position, as_holder):
+        user, seat = self.target(user, position, as_holder)
+        if not (seat.state(self.now) == LOCKED and seat.holder == user):
+            expected = Expected(409, "seat_not_locked")
+        elif seat.order_id is not None:
+            expected = Expected(409, "seat_in_order")
+        else:
+            expected = Expected(200)
+        response = self.client.delete(f"/seats/{seat.id}/lock", headers=self.headers(user))
+        body = self.check(response, expected, f"user {user} releases {seat.label}")
+        if expected.status == 200:
+            seat.free()
+            self.check_seat_body(body["seat"], seat, user)
+
+    @rule(user=st.integers(0, 2), position=st.integers(0, 5), as_holder=st.booleans())
+    def confirm(self, user, position, as_holder):
+        user, seat = self.target(user, position, as_holder)
+        if seat.status == BOOKED:
+            expected = Expected(409, "seat_booked")
+        elif seat.status != LOCKED or seat.holder != user:
+            expected = Expected(409, "seat_not_locked")
+        elif seat.state(self.now) != LOCKED:
+            expected = Expected(409, "lock_expired")
+        elif seat.order_id is not None:
+            expected = Expected(409, "seat_in_order")
+        elif seat.price_cents > 0:
+            expected = Expected(402, "payment_required")
+        else:
+            expected = Expected(200)
+        response = self.client.post(f"/seats/{seat.id}/confirm", headers=self.headers(user))
+        body = self.check(response, expected, f"user {user} confirms {seat.label}")
+        if expected.status == 200:
+            seat.book()
+            self.tickets[seat.id] = (user, None)
+            assert body["ticket"]["seat_id"] == seat.id and body["ticket"]["label"] == seat.label
+            self.check_seat_body(body["seat"], seat, user)
+
+    @rule(
+        target=orders,
+        user=st.integers(0, 2),
+        positions=st.lists(st.integers(0, 5), min_size=1, max_size=4, unique=True),
+    )
+    def create_order(self, user, positions):
+        chosen = sorted((self.seats[position] for position in positions), key=lambda seat: seat.id)
+        now = self.now
+
+        def welcome(seat: SeatModel) -> bool:
+            state = seat.state(now)
+            return state == AVAILABLE or (state == LOCKED and seat.holder == user and seat.order_id is None)
+
+        unavailable = [seat.id for seat in chosen if not welcome(seat)]
+        already_mine = sum(1 for seat in chosen if seat.state(now) == LOCKED)
+        if unavailable:
+            expected = Expected(409, "seats_unavailable", {"unavailable": unavailable})
+        elif self.live_holds(user) - already_mine + len(chosen) > MAX_SEATS:
+            expected = Expected(409, "hold_limit_reached")
+        else:
+            expected = Expected(201)
+        seat_ids = [self.seats[position].id for position in positions]  # in the order drawn
+        response = self.client.post("/orders", json={"seat_ids": seat_ids}, headers=self.headers(user))
+        labels = [seat.label for seat in chosen]
+        body = self.check(response, expected, f"user {user} orders {labels}")
+        if expected.status != 201:
+            return multiple()
+        order = OrderModel(
+            id=body["order"]["id"],
+            user=user,
+            seat_ids=[seat.id for seat in chosen],
+            total_cents=sum(seat.price_cents for seat in chosen),
+            expires_at=now + timedelta(seconds=CHECKOUT_TTL),
+        )
+        assert order.id not in self.model_orders
+        self.model_orders[order.id] = order
+        for seat in chosen:
+            seat.take(user, order.expires_at, order.id)
+        self.check_order_body(body["order"], order)
+        return order.id
+
+    @rule(
+        order_id=orders,
+        by_owner=st.sampled_from([True, True, True, False]),
+        token=st.sampled_from(TOKENS),
+        key_choice=st.sampled_from(["none", "new", "replay", "replay_other"]),
+        key_index=st.integers(0, 7),
+    )
+    def pay(self, order_id, by_owner, token, key_choice, key_index):
+        order = self.model_orders[order_id]
+        user = order.user if by_owner else (order.user + 1) % 3
+        key = self.pick_key(order, key_choice, key_index)
+        now = self.now
+        previous = order.keys.get(key) if key is not None else None
+        state = order.state(now)
+        outcome = None  # a payment recorded by this request, and what the gateway said
+        if user != order.user:
+            expected = Expected(404, "order_not_found")
+        elif previous is not None and previous != "failed":
+            # The first answer again; nothing is charged or changed.
+            expected = Expected(200) if previous == "succeeded" else Expected(402, "payment_declined")
+        elif state == EXPIRED:
+            expected = Expected(409, "order_expired")
+        elif state != PENDING:
+            expected = Expected(409, "order_not_payable")
+        elif order.total_cents > 0 and token is None:
+            expected = Expected(400, "validation_error")
+        else:
+            outcome = "succeeded" if order.total_cents == 0 else OUTCOME_OF_TOKEN[token]
+            expected = {
+                "succeeded": Expected(200),
+                "declined": Expected(402, "payment_declined"),
+                "failed": Expected(502, "payment_gateway_error"),
+            }[outcome]
+        headers = dict(self.headers(user))
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        payload = {} if token is None else {"payment_token": token}
+        response = self.client.post(f"/orders/{order.id}/pay", json=payload, headers=headers)
+        what = f"user {user} pays order {order.id} ({order.state(now)}) with {token}, key {key} ({previous})"
+        body = self.check(response, expected, what)
+        # The model follows the service: an expired order's seats are freed on the attempt.
+        if user == order.user and expected.code == "order_expired" and order.status == PENDING:
+            order.status = EXPIRED
+            self.free_order_seats(order)
+        if outcome is not None:
+            if key is not None:
+                order.keys[key] = outcome
+            if outcome == "succeeded":
+                for seat_id in order.seat_ids:
+                    self.by_id[seat_id].book()
+                    self.tickets[seat_id] = (order.user, order.id)
+                order.status = PAID
+            elif outcome == "declined":
+                order.status = PAYMENT_FAILED
+                self.free_order_seats(order)
+        if response.status_code == 200:
+            self.check_order_body(body["order"], order)
+
+    @rule(
+        target=orders,
+        user=st.integers(0, 2),
+        positions=st.lists(st.integers(0, 5), min_size=1, max_size=3, unique=True),
+        token=st.sampled_from(TOKENS),
+        key_choice=st.sampled_from(["none", "new"]),
+    )
+    def order_then_pay(self, user, positions, token, key_choice):
+        """Checkout in one step (paying is rare otherwise: it needs a live order of one's own)."""
+        order_id = self.create_order(user, positions)
+        if not isinstance(order_id, int):
+            return multiple()
+        self.pay(order_id, by_owner=True, token=token, key_choice=key_choice, key_index=0)
+        return order_id
+
+    def pick_key(self, order: OrderModel, choice: str, index: int) -> str | None:
+        if choice == "none":
+            return None
+        if choice == "replay" and order.keys:
+            keys = list(order.keys)
+            return keys[index % len(keys)]
+        if choice == "replay_other" and self.used_keys:
+            return self.used_keys[index % len(self.used_keys)]
+        key = f"key-{next(self.keys)}"
+        self.used_keys.append(key)
+        return key
+
+    @rule(order_id=orders, by_owner=st.sampled_from([True, True, True, False]))
+    def cancel(self, order_id, by_owner):
+        order = self.model_orders[order_id]
+        user = order.user if by_owner else (order.user + 2) % 3
+        if user != order.user:
+            expected = Expected(404, "order_not_found")
+        elif order.state(self.now) != PENDING:
+            expected = Expected(409, "order_not_cancellable")
+        else:
+            expected = Expected(200)
+        response = self.client.post(f"/orders/{order.id}/cancel", headers=self.headers(user))
+        body = self.check(response, expected, f"user {user} cancels order {order.id} ({order.state(self.now)})")
+        if expected.status == 200:
+            order.status = CANCELLED
+            self.free_order_seats(order)
+            self.check_order_body(body["order"], order)
+
+    @rule(
+        seconds=st.one_of(
+            st.integers(1, 20),
+            st.sampled_from([HOLD_TTL - 1, HOLD_TTL, HOLD_TTL + 1, CHECKOUT_TTL - 1, CHECKOUT_TTL, CHECKOUT_TTL + 1]),
+        )
+    )
+    def advance_clock(self, seconds):
+        self.clock.advance(seconds)
+
+    @rule(
+        user=st.integers(0, 2),
+        action=st.sampled_from(["lock", "release", "confirm", "order", "pay", "cancel", "get_order"]),
+    )
+    def touch_missing(self, user, action):
+        """Ids that match nothing answer their resource's 404 and change nothing."""
+        headers = self.headers(user)
+        requests = {
+            "lock": (lambda: self.client.post(f"/seats/{MISSING_ID}/lock", headers=headers), "seat_not_found"),
+            "release": (lambda: self.client.delete(f"/seats/{MISSING_ID}/lock", headers=headers), "seat_not_found"),
+            "confirm": (lambda: self.client.post(f"/seats/{MISSING_ID}/confirm", headers=headers), "seat_not_found"),
+            "order": (
+                lambda: self.client.post("/orders", json={"seat_ids": [self.seats[0].id, MISSING_ID]}, headers=headers),
+                "seat_not_found",
+            ),
+            "pay": (
+                lambda: self.client.post(
+                    f"/orders/{MISSING_ID}/pay", json={"payment_token": "tok_visa"}, headers=headers
+                ),
+                "order_not_found",
+            ),
+            "cancel": (lambda: self.client.post(f"/orders/{MISSING_ID}/cancel", headers=headers), "order_not_found"),
+            "get_order": (lambda: self.client.get(f"/orders/{MISSING_ID}", headers=headers), "order_not_found"),
+        }
+        send, code = requests[action]
+        self.check(send(), Expected(404, code), f"user {user}: {action} on a missing id")
+
+    # -- invariants ------------------------------------------------------------------------------
+
+    @invariant()
+    def seat_maps_agree_with_the_model(self):
+        for user in range(3):
+            response = self.client.get(f"/events/{self.event_id}/seats", headers=self.headers(user))
+            assert response.status_code == 200
+            listed = response.get_json()["seats"]
+            assert [seat["id"] for seat in listed] == [seat.id for seat in self.seats]
+            for body, seat in zip(listed, self.seats, strict=True):
+                self.check_seat_body(body, seat, user)
+
+    @invariant()
+    def status_filters_partition_the_seats(self):
+        for status in (AVAILABLE, LOCKED, BOOKED):
+            response = self.client.get(f"/seats?event_id={self.event_id}&status={status}")
+            listed = [seat["id"] for seat in response.get_json()["seats"]]
+            expected = [seat.id for seat in self.seats if seat.state(self.now) == status]
+            assert listed == expected, f"status={status}: {listed} vs model {expected}"
+
+    @invariant()
+    def event_counts_add_up(self):
+        event = self.client.get(f"/events/{self.event_id}").get_json()["event"]
+        states = [seat.state(self.now) for seat in self.seats]
+        assert event["seat_count"] == len(self.seats)
+        assert event["available"] + event["locked"] + event["booked"] == event["seat_count"]
+        assert (event["available"], event["locked"], event["booked"]) == (
+            states.count(AVAILABLE),
+            states.count(LOCKED),
+            states.count(BOOKED),
+        ), event
+
+    @invariant()
+    def one_ticket_per_booked_seat_and_per_paid_seat(self):
+        with self.app.app_context():
+            rows = db.session.execute(select(Ticket.seat_id, Ticket.user_id, Ticket.order_id)).all()
+        seat_ids = [row.seat_id for row in rows]
+        assert len(seat_ids) == len(set(seat_ids)), f"a seat has two tickets: {sorted(seat_ids)}"
+        user_ids = {user["id"]: index for index, user in enumerate(self.users)}
+        found = {row.seat_id: (user_ids[row.user_id], row.order_id) for row in rows}
+        assert found == self.tickets
+        for order in self.model_orders.values():
+            issued = sorted(row.seat_id for row in rows if row.order_id == order.id)
+            assert issued == (order.seat_ids if order.status == PAID else []), f"order {order.id}: {issued}"
+
+    @invariant()
+    def orders_read_as_the_model(self):
+        for user in sorted({order.user for order in self.model_orders.values()}):
+            listed = self.client.get("/orders", headers=self.headers(user)).get_json()["orders"]
+            mine = sorted((order for order in self.model_orders.values() if order.user == user), key=lambda o: -o.id)
+            assert [order["id"] for order in listed] == [order.id for order in mine]
+            for body, order in zip(listed, mine, strict=True):
+                self.check_order_body(body, order)
+
+
+@pytest.fixture
+def settings():
+    """The app's settings for this module (overrides the conftest fixture): a clock the test moves."""
+    return {
+        "CLOCK": ManualClock(START),
+        "HOLD_TTL_SECONDS": HOLD_TTL,
+        "CHECKOUT_TTL_SECONDS": CHECKOUT_TTL,
+        "MAX_SEATS_PER_USER": MAX_SEATS,
+        "PAYMENT_GATEWAY": FakeGateway(),
+    }
+
+
+def test_booking_state_machine(app, api):
+    """Runs on SQLite and PostgreSQL (through the `app` fixture's `database_url`)."""
+    users = [api.user() for _ in range(3)]
+    machine = type("BookingRun", (BookingMachine,), {"app": app, "users": users})
+    run_state_machine_as_test(machine, settings=MACHINE_SETTINGS)
