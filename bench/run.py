@@ -162,7 +162,7 @@ def wrk(script: str, url: str, *, connections: int, threads: int, duration: floa
         "-c",
         str(connections),
         "-d",
-        f"{duration}s",
+        f"{max(1, round(duration))}s",
         "--timeout",
         "10s",
         "-s",
@@ -170,8 +170,10 @@ def wrk(script: str, url: str, *, connections: int, threads: int, duration: floa
         url,
     ]
     result = subprocess.run(
-        command, env={**os.environ, "BENCH_DIR": str(BENCH_DIR), **env}, capture_output=True, text=True, check=True
+        command, env={**os.environ, "BENCH_DIR": str(BENCH_DIR), **env}, capture_output=True, text=True, check=False
     )
+    if result.returncode != 0 or "BENCH_JSON" not in result.stdout:
+        raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH_JSON "))
     summary = json.loads(line.removeprefix("BENCH_JSON "))
     summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)

@@ -65,6 +65,13 @@ def _begin_sqlite_transaction(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _begins_with_write_lock(session) -> bool:
+    # SQLite takes its write lock at BEGIN IMMEDIATE, so a read transaction already open (the token's
+    # user was looked up) must end first. PostgreSQL locks rows as it goes: the write simply continues
+    # the request's transaction, which saves a COMMIT and a BEGIN per request.
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def is_busy_error(error: DBAPIError) -> bool:
     """True when the database gave up waiting for a lock (the client may retry)."""
     sqlstate = getattr(error.orig, "sqlstate", None)
@@ -77,17 +84,18 @@ def is_busy_error(error: DBAPIError) -> bool:
 def write_transaction() -> Iterator:
     """Run the block in one write transaction: commit on success, roll back on any error.
 
-    Whatever read transaction the request had open is ended first, so that on SQLite the
-    write lock is taken at BEGIN (no lock upgrade half-way, which fails without waiting).
+    On SQLite, whatever read transaction the request had open is ended first, so that the write
+    lock is taken at BEGIN (no lock upgrade half-way, which fails without waiting).
     A lock that cannot be had in time becomes `BusyError` (503).
     """
     session = db.session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("write_transaction() entered with unsaved changes in the session")
-    if session.in_transaction():
+    if session.in_transaction() and _begins_with_write_lock(session):
         session.commit()  # nothing to write: this only ends the read transaction
     try:
-        session.connection(execution_options={_IMMEDIATE: True})
+        if not session.in_transaction():
+            session.connection(execution_options={_IMMEDIATE: True})
         yield session
         session.commit()
     except DBAPIError as error:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import g, jsonify
 from flask_jwt_extended import JWTManager, get_jwt_identity
 
 from .errors import UnauthorizedError
-from .services.auth import get_user, is_token_revoked
+from .services.auth import get_token_holder
 
 
 def _unauthorized(message: str = UnauthorizedError.message):
@@ -29,20 +29,24 @@ def register_token_callbacks(jwt: JWTManager) -> None:
 
     @jwt.user_lookup_loader
     def _lookup(_header, payload):
+        # One query answers both "does the account exist" and "was this token revoked".
         user_id = _user_id_from_subject(payload.get("sub"))
-        return get_user(user_id) if user_id is not None else None
-
-    @jwt.token_in_blocklist_loader
-    def _revoked(_header, payload) -> bool:
-        return is_token_revoked(payload["jti"])
+        if user_id is None:
+            return None
+        holder = get_token_holder(user_id=user_id, jti=payload["jti"])
+        g.token_revoked = holder.revoked
+        return None if holder.revoked else holder.user
 
     jwt.unauthorized_loader(lambda reason: _unauthorized("A Bearer access token is required."))
     jwt.invalid_token_loader(lambda reason: _unauthorized("The token is invalid."))
     jwt.expired_token_loader(lambda _h, _p: _unauthorized("The token has expired."))
-    jwt.revoked_token_loader(lambda _h, _p: _unauthorized("The token has been revoked."))
     jwt.needs_fresh_token_loader(lambda _h, _p: _unauthorized("A fresh token is required."))
     jwt.token_verification_failed_loader(lambda _h, _p: _unauthorized("The token was refused."))
-    jwt.user_lookup_error_loader(lambda _h, _p: _unauthorized("The token's account no longer exists."))
+    jwt.user_lookup_error_loader(
+        lambda _h, _p: _unauthorized(
+            "The token has been revoked." if g.get("token_revoked") else "The token's account no longer exists."
+        )
+    )
 
 
 def current_user_id() -> int:

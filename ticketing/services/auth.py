@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -60,6 +61,19 @@ def revoke_token(*, jti: str, expires_at: datetime, now: datetime) -> None:
             session.add(RevokedToken(jti=jti, expires_at=expires_at))
 
 
-def is_token_revoked(jti: str) -> bool:
-    """True when the token `jti` was logged out."""
-    return db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a token speaks for: the user (None when the account is gone) and whether it was revoked."""
+
+    user: User | None
+    revoked: bool
+
+
+def get_token_holder(*, user_id: int, jti: str) -> TokenHolder:
+    """The token's user and its revocation, in one query (it runs on every authenticated request)."""
+    row = db.session.execute(
+        select(User, RevokedToken.jti).outerjoin(RevokedToken, RevokedToken.jti == jti).where(User.id == user_id)
+    ).first()
+    if row is None:
+        return TokenHolder(user=None, revoked=False)
+    return TokenHolder(user=row[0], revoked=row[1] is not None)

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import metrics
@@ -20,8 +21,11 @@ from ..errors import (
     SeatNotFoundError,
     SeatNotLockedError,
 )
-from ..models import BOOKED, LOCKED, Seat, Ticket
-from .locking import count_live_holds, lock_seats, lock_user
+from ..models import BOOKED, LOCKED, Seat, Ticket, effective_status
+from .catalogue import SeatView
+from .locking import live_holds, lock_seats, lock_user
+
+_SEATS = Seat.__table__
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,20 @@ def _one_seat(session, seat_id: int) -> Seat:
     return seats[0]
 
 
-def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, max_seats_per_user: int) -> Seat:
-    """Hold the seat for the user until `now + hold_seconds`; the holder locking again renews it."""
+def lock_seat(
+    *, user_id: int, seat_id: int, now: datetime, hold_seconds: int, max_seats_per_user: int
+) -> SeatView:
+    """Hold the seat for the user until `now + hold_seconds`; the holder locking again renews it.
+
+    The hot path: the user's row, then the seat's row, are locked; one UPDATE writes the hold and,
+    for a new hold, checks the per-user limit in the same statement. Core statements, no ORM objects.
+    """
     with write_transaction() as session:
         lock_user(session, user_id)
-        seat = _one_seat(session, seat_id)
-        state = seat.status_at(now)
+        seat = session.execute(select(_SEATS).where(_SEATS.c.id == seat_id).with_for_update()).first()
+        if seat is None:
+            raise SeatNotFoundError()
+        state = effective_status(seat.status, seat.locked_until, now)
         if state == BOOKED:
             raise SeatBookedError()
         renewing = state == LOCKED
@@ -55,15 +67,23 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
             raise SeatLockedError()
         if renewing and seat.order_id is not None:
             raise SeatInOrderError()
+        until = now + timedelta(seconds=hold_seconds)
+        change = (
+            update(_SEATS)
+            .where(_SEATS.c.id == seat_id)
+            .values(status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
+        )
         if not renewing:
-            held = count_live_holds(session, user_id=user_id, event_id=seat.event_id, now=now)
-            if held >= max_seats_per_user:
-                raise HoldLimitReachedError(
-                    f"You already hold {held} seats of this event, the most allowed ({max_seats_per_user})."
-                )
-        seat.take(user_id=user_id, until=now + timedelta(seconds=hold_seconds))
+            change = change.where(live_holds(user_id=user_id, event_id=seat.event_id, now=now) < max_seats_per_user)
+        if session.execute(change).rowcount == 0:
+            raise HoldLimitReachedError(
+                f"You already hold the most seats allowed for this event ({max_seats_per_user})."
+            )
     metrics.record_seat_lock(renewed=renewing)
-    return seat
+    return SeatView(
+        id=seat.id, event_id=seat.event_id, label=seat.label, row=seat.row, number=seat.number,
+        price_cents=seat.price_cents, status=LOCKED, holder_id=user_id, locked_until=until,
+    )
 
 
 def confirm_seat(*, user_id: int, seat_id: int, now: datetime) -> Confirmation:
