@@ -46,9 +46,7 @@ def _one_seat(session, seat_id: int) -> Seat:
     return seats[0]
 
 
-def lock_seat(
-    *, user_id: int, seat_id: int, now: datetime, hold_seconds: int, max_seats_per_user: int
-) -> SeatView:
+def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, max_seats_per_user: int) -> SeatView:
     """Hold the seat for the user until `now + hold_seconds`; the holder locking again renews it.
 
     The hot path: the user's row, then the seat's row, are locked; one UPDATE writes the hold and,
@@ -81,8 +79,15 @@ def lock_seat(
             )
     metrics.record_seat_lock(renewed=renewing)
     return SeatView(
-        id=seat.id, event_id=seat.event_id, label=seat.label, row=seat.row, number=seat.number,
-        price_cents=seat.price_cents, status=LOCKED, holder_id=user_id, locked_until=until,
+        id=seat.id,
+        event_id=seat.event_id,
+        label=seat.label,
+        row=seat.row,
+        number=seat.number,
+        price_cents=seat.price_cents,
+        status=LOCKED,
+        holder_id=user_id,
+        locked_until=until,
     )
 
 
