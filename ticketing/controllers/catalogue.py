@@ -20,14 +20,6 @@ def get_event(event_id: int) -> dict:
     return {"event": event_json(event)}
 
 
-def list_event_seats(event_id: int, query: dict) -> dict:
-    if not catalogue.event_exists(event_id):
-        raise EventNotFoundError()
-    now, viewer = current_time(), optional_user_id()
-    seats = catalogue.list_seats(now=now, event_id=event_id, status=query.get("status"))
-    return {"event_id": event_id, "seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
-
-
 def list_seats(query: dict) -> dict:
     now, viewer = current_time(), optional_user_id()
     seats = catalogue.list_seats(now=now, event_id=query.get("event_id"), status=query.get("status"))

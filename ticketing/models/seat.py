@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, and_, or_
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, and_, or_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -26,6 +26,14 @@ class Seat(db.Model):
         UniqueConstraint("event_id", "label"),
         Index("ix_seats_event_id_id", "event_id", "id"),
         Index("ix_seats_holder_id_event_id", "holder_id", "event_id"),
+        # Only the locked seats: finds locks that have run out (map versions, the sweeper) cheaply.
+        Index(
+            "ix_seats_event_id_locked_until_locked",
+            "event_id",
+            "locked_until",
+            postgresql_where=text("status = 'locked'"),
+            sqlite_where=text("status = 'locked'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..models import BOOKED, LOCKED, Event, Seat, effective_status, status_filter
+from . import versions
 
 _booked = func.coalesce(func.sum(case((Seat.status == BOOKED, 1), else_=0)), 0)
 
@@ -124,3 +125,24 @@ def get_seat(*, seat_id: int, now: datetime) -> SeatView | None:
     """One seat as it is at `now`, or None."""
     row = db.session.execute(select(*_SEAT_COLUMNS).where(Seat.id == seat_id)).first()
     return _view(row, now) if row is not None else None
+
+
+def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int):
+    """The event's seats by id as plain rows (id, label, row, number, price_cents, status, holder_id,
+    locked_until), in chunks of `chunk_size`: memory stays flat however big the event."""
+    query = (
+        select(
+            Seat.id, Seat.label, Seat.row, Seat.number, Seat.price_cents, Seat.status, Seat.holder_id, Seat.locked_until
+        )
+        .where(Seat.event_id == event_id)
+        .order_by(Seat.id)
+    )
+    if status is not None:
+        query = query.where(status_filter(status, now))
+    result = db.session.execute(query.execution_options(yield_per=chunk_size))
+    yield from result.partitions()
+
+
+def map_version(*, event_id: int, now: datetime) -> str | None:
+    """The event's seat-map version at `now` (see services.versions), or None for no such event."""
+    return versions.map_version(db.session, event_id=event_id, now=now)

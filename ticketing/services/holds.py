@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 
 from ..database import write_transaction
 from ..models import AVAILABLE, LOCKED, RevokedToken, Seat
+from .versions import seats_changed
 
 
 def expire_holds(*, now: datetime, batch_size: int = 1000) -> int:
@@ -21,19 +22,21 @@ def expire_holds(*, now: datetime, batch_size: int = 1000) -> int:
     released = 0
     while True:
         with write_transaction() as session:
-            ids = session.scalars(
-                select(Seat.id)
+            found = session.execute(
+                select(Seat.id, Seat.event_id)
                 .where(Seat.status == LOCKED, Seat.locked_until <= now, Seat.order_id.is_(None))
                 .order_by(Seat.id)
                 .limit(batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
+            ids = [seat_id for seat_id, _ in found]
             if ids:
                 session.execute(
                     update(Seat)
                     .where(Seat.id.in_(ids), Seat.status == LOCKED, Seat.locked_until <= now, Seat.order_id.is_(None))
                     .values(status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
                 )
+                seats_changed(session, [(event_id, seat_id) for seat_id, event_id in found])
         released += len(ids)
         if len(ids) < batch_size:
             break

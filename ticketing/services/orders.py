@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..models.payment import PROCESSING
 from .locking import count_live_holds, lock_seats, lock_user
+from .versions import seats_changed
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def create_order(
         session.add_all(OrderSeat(order_id=order.id, seat_id=seat.id) for seat in seats)
         for seat in seats:
             seat.take(user_id=user_id, until=order.expires_at, order_id=order.id)
+        seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
         view = order_views(session, [order], now)[0]
     return view
 
@@ -120,6 +122,7 @@ def release_order_seats(session: Session, order: Order) -> list[Seat]:
     seats = [seat for seat in lock_seats(session, seat_ids) if seat.order_id == order.id and seat.status == LOCKED]
     for seat in seats:
         seat.free()
+    seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
     return seats
 
 

@@ -39,6 +39,7 @@ from .gateways import ChargeOutcome, PaymentGateway
 from .locking import lock_seats
 from .orders import OrderView, has_payment_in_flight, lock_order, order_views, release_order_seats
 from .seats import new_ticket_code
+from .versions import seats_changed
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def _fulfil(session: Session, order: Order, now: datetime) -> bool:
     for seat in seats:
         seat.book()
         session.add(Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=order.user_id, order_id=order.id))
+    seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
     order.status, order.paid_at = PAID, now
     return True
 
