@@ -62,18 +62,38 @@ def revoke_token(*, jti: str, expires_at: datetime, now: datetime) -> None:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A user as a token's holder sees it (no password hash)."""
+
+    id: int
+    email: str
+    name: str | None
+    is_admin: bool
+
+
+@dataclass(frozen=True)
 class TokenHolder:
     """Who a token speaks for: the user (None when the account is gone) and whether it was revoked."""
 
-    user: User | None
+    user: Account | None
     revoked: bool
 
 
+_USERS, _REVOKED = User.__table__, RevokedToken.__table__
+
+
 def get_token_holder(*, user_id: int, jti: str) -> TokenHolder:
-    """The token's user and its revocation, in one query (it runs on every authenticated request)."""
-    row = db.session.execute(
-        select(User, RevokedToken.jti).outerjoin(RevokedToken, RevokedToken.jti == jti).where(User.id == user_id)
-    ).first()
+    """The token's user and its revocation, in one Core query (it runs on every authenticated request)."""
+    row = (
+        db.session.connection()
+        .execute(
+            select(_USERS.c.id, _USERS.c.email, _USERS.c.name, _USERS.c.is_admin, _REVOKED.c.jti)
+            .outerjoin(_REVOKED, _REVOKED.c.jti == jti)
+            .where(_USERS.c.id == user_id)
+        )
+        .first()
+    )
     if row is None:
         return TokenHolder(user=None, revoked=False)
-    return TokenHolder(user=row[0], revoked=row[1] is not None)
+    account = Account(id=row.id, email=row.email, name=row.name, is_admin=bool(row.is_admin))
+    return TokenHolder(user=account, revoked=row.jti is not None)

@@ -16,7 +16,8 @@ def lock_user(session: Session, user_id: int) -> None:
 
     A token whose user has been deleted gets `UnauthorizedError`.
     """
-    if session.scalar(select(User.id).where(User.id == user_id).with_for_update()) is None:
+    users = User.__table__
+    if session.connection().execute(select(users.c.id).where(users.c.id == user_id).with_for_update()).first() is None:
         raise UnauthorizedError("Your account no longer exists.")
 
 

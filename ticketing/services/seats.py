@@ -24,6 +24,7 @@ from ..errors import (
 from ..models import BOOKED, LOCKED, Seat, Ticket, effective_status
 from .catalogue import SeatView
 from .locking import live_holds, lock_seats, lock_user
+from .versions import seats_changed
 
 _SEATS = Seat.__table__
 
@@ -54,7 +55,8 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
     """
     with write_transaction() as session:
         lock_user(session, user_id)
-        seat = session.execute(select(_SEATS).where(_SEATS.c.id == seat_id).with_for_update()).first()
+        connection = session.connection()  # Core on the session's connection: no ORM work per statement
+        seat = connection.execute(select(_SEATS).where(_SEATS.c.id == seat_id).with_for_update()).first()
         if seat is None:
             raise SeatNotFoundError()
         state = effective_status(seat.status, seat.locked_until, now)
@@ -73,10 +75,11 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
         )
         if not renewing:
             change = change.where(live_holds(user_id=user_id, event_id=seat.event_id, now=now) < max_seats_per_user)
-        if session.execute(change).rowcount == 0:
+        if connection.execute(change).rowcount == 0:
             raise HoldLimitReachedError(
                 f"You already hold the most seats allowed for this event ({max_seats_per_user})."
             )
+        seats_changed(session, [(seat.event_id, seat.id)])
     metrics.record_seat_lock(renewed=renewing)
     return SeatView(
         id=seat.id,
@@ -109,6 +112,7 @@ def confirm_seat(*, user_id: int, seat_id: int, now: datetime) -> Confirmation:
             seat.book()
             ticket = Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=user_id)
             session.add(ticket)
+            seats_changed(session, [(seat.event_id, seat.id)])
     except IntegrityError:
         # The unique ticket per seat: reached only if the locking above were wrong.
         raise SeatBookedError() from None
@@ -124,4 +128,5 @@ def release_seat(*, user_id: int, seat_id: int, now: datetime) -> Seat:
         if seat.order_id is not None:
             raise SeatInOrderError()
         seat.free()
+        seats_changed(session, [(seat.event_id, seat.id)])
     return seat
