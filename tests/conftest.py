@@ -16,7 +16,7 @@ from ticketing.services.seeding import parse_rows, seed_event
 
 from .databases import POSTGRES_URL, base_config, create_postgres_database, migrate, reset
 from .race_support import Backdoor
-from .server import Server
+from .server import servers
 
 _emails = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -114,16 +114,8 @@ def api(app, client) -> Api:
 @pytest.fixture
 def server_factory(database_url, tmp_path):
     """Start real gunicorn servers on the test database: `server_factory(HOLD_TTL_SECONDS=1)`."""
-    started: list[Server] = []
-
-    def start(**settings) -> Server:
-        server = Server(database_url, log_path=tmp_path / f"gunicorn-{len(started)}.log", **settings)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    with servers(database_url, tmp_path) as start:
+        yield start
     reset(database_url)
 
 

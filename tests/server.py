@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -108,3 +110,20 @@ class Server:
             if int(fields[1]) == self.process.pid and fields[0] != "Z":
                 workers.add(int(entry.name))
         return workers
+
+
+@contextmanager
+def servers(database_url: str, log_directory: Path) -> Iterator:
+    """A `start(**settings) -> Server` for the block; every server started is stopped after it."""
+    started: list[Server] = []
+
+    def start(**settings) -> Server:
+        server = Server(database_url, log_path=log_directory / f"gunicorn-{len(started)}.log", **settings)
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

@@ -23,7 +23,7 @@ from ticketing.models import Order, OrderSeat, Seat, Ticket, utcnow
 
 from .databases import POSTGRES_URL, create_postgres_database, migrate, reset
 from .race_support import Backdoor, at_once
-from .server import Server
+from .server import servers
 
 pytestmark = pytest.mark.race
 
@@ -47,16 +47,8 @@ def fault_backdoor(fault_database_url):
 
 @pytest.fixture
 def start_server(fault_database_url, tmp_path):
-    servers: list[Server] = []
-
-    def start(**settings) -> Server:
-        server = Server(fault_database_url, log_path=tmp_path / f"gunicorn-{len(servers)}.log", **settings)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+    with servers(fault_database_url, tmp_path) as start:
+        yield start
 
 
 class Shoppers:

@@ -123,4 +123,6 @@ schema = schemathesis.openapi.from_wsgi(
 @hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_every_operation_answers_as_documented(case, app, credentials):
     """No 5xx, and every answer (error or not) has a documented status, media type and shape."""
-    case.call_and_validate(app=app, headers=credentials.headers_for(case), checks=CHECKS)
+    # The WSGI transport does not decompress: ask for plain bodies (gzip is tested in test_seat_map.py).
+    headers = {**credentials.headers_for(case), "Accept-Encoding": "identity"}
+    case.call_and_validate(app=app, headers=headers, checks=CHECKS)

@@ -95,7 +95,8 @@ _SEAT_COLUMNS = (
 )
 
 
-def _view(row, now: datetime) -> SeatView:
+def seat_view(row, now: datetime) -> SeatView:
+    """A seat row as it is at `now` (an expired lock shows no holder)."""
     status = effective_status(row.status, row.locked_until, now)
     live = status == LOCKED
     return SeatView(
@@ -118,13 +119,13 @@ def list_seats(*, now: datetime, event_id: int | None = None, status: str | None
         query = query.where(Seat.event_id == event_id)
     if status is not None:
         query = query.where(status_filter(status, now))
-    return [_view(row, now) for row in db.session.execute(query)]
+    return [seat_view(row, now) for row in db.session.execute(query)]
 
 
 def get_seat(*, seat_id: int, now: datetime) -> SeatView | None:
     """One seat as it is at `now`, or None."""
     row = db.session.execute(select(*_SEAT_COLUMNS).where(Seat.id == seat_id)).first()
-    return _view(row, now) if row is not None else None
+    return seat_view(row, now) if row is not None else None
 
 
 def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int):

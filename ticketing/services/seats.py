@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -22,7 +22,7 @@ from ..errors import (
     SeatNotLockedError,
 )
 from ..models import BOOKED, LOCKED, Seat, Ticket, effective_status
-from .catalogue import SeatView
+from .catalogue import SeatView, seat_view
 from .locking import live_holds, lock_seats, lock_user
 from .versions import seats_changed
 
@@ -81,17 +81,7 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
             )
         seats_changed(session, [(seat.event_id, seat.id)])
     metrics.record_seat_lock(renewed=renewing)
-    return SeatView(
-        id=seat.id,
-        event_id=seat.event_id,
-        label=seat.label,
-        row=seat.row,
-        number=seat.number,
-        price_cents=seat.price_cents,
-        status=LOCKED,
-        holder_id=user_id,
-        locked_until=until,
-    )
+    return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until)
 
 
 def confirm_seat(*, user_id: int, seat_id: int, now: datetime) -> Confirmation:
