@@ -112,13 +112,19 @@ def seat_view(row, now: datetime) -> SeatView:
     )
 
 
-def list_seats(*, now: datetime, event_id: int | None = None, status: str | None = None) -> list[SeatView]:
+def _seats_query(*, now: datetime, event_id: int | None, status: str | None):
     """Seats by id, of one event or all, optionally only those in `status` at `now`."""
     query = select(*_SEAT_COLUMNS).order_by(Seat.id)
     if event_id is not None:
         query = query.where(Seat.event_id == event_id)
     if status is not None:
         query = query.where(status_filter(status, now))
+    return query
+
+
+def list_seats(*, now: datetime, event_id: int | None = None, status: str | None = None) -> list[SeatView]:
+    """Seats by id, of one event or all, optionally only those in `status` at `now`."""
+    query = _seats_query(now=now, event_id=event_id, status=status)
     return [seat_view(row, now) for row in db.session.execute(query)]
 
 
@@ -129,17 +135,9 @@ def get_seat(*, seat_id: int, now: datetime) -> SeatView | None:
 
 
 def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int):
-    """The event's seats by id as plain rows (id, label, row, number, price_cents, status, holder_id,
-    locked_until), in chunks of `chunk_size`: memory stays flat however big the event."""
-    query = (
-        select(
-            Seat.id, Seat.label, Seat.row, Seat.number, Seat.price_cents, Seat.status, Seat.holder_id, Seat.locked_until
-        )
-        .where(Seat.event_id == event_id)
-        .order_by(Seat.id)
-    )
-    if status is not None:
-        query = query.where(status_filter(status, now))
+    """The event's seats by id as plain rows (the seat view's columns, as stored), in chunks of
+    `chunk_size`: memory stays flat however big the event."""
+    query = _seats_query(now=now, event_id=event_id, status=status)
     result = db.session.execute(query.execution_options(yield_per=chunk_size))
     yield from result.partitions()
 
