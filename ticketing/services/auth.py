@@ -48,11 +48,6 @@ def authenticate(*, email: str, password: str) -> User:
     return user
 
 
-def get_user(user_id: int) -> User | None:
-    """Return the user with this id, or None."""
-    return db.session.get(User, user_id)
-
-
 def revoke_token(*, jti: str, expires_at: datetime, now: datetime) -> None:
     """Refuse the token `jti` from now on; forget revocations of tokens that have expired anyway."""
     with write_transaction() as session:

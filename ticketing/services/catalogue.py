@@ -77,11 +77,6 @@ def get_event(*, event_id: int, now: datetime) -> EventSummary | None:
     return found[0] if found else None
 
 
-def event_exists(event_id: int) -> bool:
-    """True when the event exists."""
-    return db.session.scalar(select(Event.id).where(Event.id == event_id)) is not None
-
-
 _SEAT_COLUMNS = (
     Seat.id,
     Seat.event_id,
