@@ -40,4 +40,9 @@ class Payment(db.Model):
     @property
     def reference(self) -> str:
         """The gateway's idempotency key for this attempt: a retry of the same attempt charges once."""
-        return f"payment-{self.id}-{self.attempt}"
+        return payment_reference(self.id, self.attempt)
+
+
+def payment_reference(payment_id: int, attempt: int) -> str:
+    """The gateway reference of a payment's attempt (what `charge` got and `find_charge` asks about)."""
+    return f"payment-{payment_id}-{attempt}"

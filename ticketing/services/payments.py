@@ -33,7 +33,16 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import EXPIRED, LOCKED, PAID, PAYMENT_FAILED, PENDING_PAYMENT, Order, OrderSeat, Payment, Ticket
-from ..models.payment import ABANDONED, DECLINED, FAILED, PROCESSING, REFUND_PENDING, REFUNDED, SUCCEEDED
+from ..models.payment import (
+    ABANDONED,
+    DECLINED,
+    FAILED,
+    PROCESSING,
+    REFUND_PENDING,
+    REFUNDED,
+    SUCCEEDED,
+    payment_reference,
+)
 from . import gateways
 from .gateways import ChargeOutcome, PaymentGateway
 from .locking import lock_seats
@@ -275,7 +284,7 @@ def reconcile_payments(*, now: datetime, gateway: PaymentGateway, stale_after_se
     ).all()
     db.session.rollback()
     for payment_id, attempt, token in stale:
-        outcome = gateway.find_charge(reference=f"payment-{payment_id}-{attempt}", token=token)
+        outcome = gateway.find_charge(reference=payment_reference(payment_id, attempt), token=token)
         if outcome is None:
             with write_transaction() as session:
                 payment = session.get(Payment, payment_id, with_for_update=True)
