@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
 WORKERS  ?= 4
-THREADS  ?= 4
+THREADS  ?= 8
 # Worker processes write their metrics here so /metrics adds them up (emptied at each start).
 METRICS_DIR ?= $(CURDIR)/instance/prometheus
 

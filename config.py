@@ -42,4 +42,5 @@ def settings_from_environment(instance_path: str) -> dict:
         "CORS_ORIGINS": [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        "CHANGES_POLL_MS": _int("CHANGES_POLL_MS", 500),
     }

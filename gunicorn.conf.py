@@ -40,7 +40,7 @@ bind = (os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') o
 # database's connection budget (see docs/operations.md). 2 cores: 5 workers x 4 threads.
 workers = _int("WEB_CONCURRENCY", min(2 * _cores() + 1, 8))
 worker_class = "gthread"
-threads = _int("GUNICORN_THREADS", 4)
+threads = _int("GUNICORN_THREADS", 8)
 
 # A worker that does not report to the master for `timeout` seconds is killed and replaced. With
 # gthread the heartbeat comes from the worker's main loop, so a long-poll request (`wait` up to

@@ -19,7 +19,7 @@ from .errors import EmailTakenError
 from .extensions import db
 from .services import auth as auth_service
 from .services import catalogue
-from .services.holds import expire_holds
+from .services.holds import expire_holds, forget_revoked_tokens
 from .services.orders import expire_orders
 from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
@@ -158,6 +158,7 @@ def tidy_once() -> dict[str, int]:
     report = reconcile_payments(now=now, gateway=current_app.extensions["payment_gateway"])
     orders = expire_orders(now=now)
     released = expire_holds(now=now)
+    forget_revoked_tokens(now=now)
     return {
         "released_locks": released,
         "expired_orders": orders,

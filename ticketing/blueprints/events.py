@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask_jwt_extended import jwt_required
 
 from ..controllers import catalogue as controller
-from ..controllers import seat_map
-from ..schemas.catalogue import EventEnvelope, EventListEnvelope, EventSeatsEnvelope, StatusQuery
+from ..controllers import changes, seat_map
+from ..schemas.catalogue import (
+    ChangesEnvelope,
+    ChangesQuery,
+    EventEnvelope,
+    EventListEnvelope,
+    EventSeatsEnvelope,
+    StatusQuery,
+)
 from .base import BEARER_OPTIONAL, Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Events and seat maps")
@@ -37,3 +44,15 @@ def get_event(event_id):
 def list_event_seats(query, event_id):
     """The event's seats by id, optionally only those in one status (ETag / If-None-Match, gzip)."""
     return seat_map.event_seat_map(event_id, query)
+
+
+@blp.route("/<id:event_id>/changes")
+@blp.arguments(ChangesQuery, location="query")
+@blp.response(200, ChangesEnvelope)
+@blp.alt_response(400, description="validation_error: a bad cursor or wait")
+@blp.alt_response(404, description="event_not_found")
+def list_event_changes(query, event_id):
+    """The seats whose status changed after the cursor `since`, oldest first, each once with its latest
+    status; with `wait`, the request is held until a change arrives or the wait runs out. Complete
+    across workers and hosts; a lock that runs out shows up as a change to `available`."""
+    return changes.event_changes(event_id, query)

@@ -17,7 +17,7 @@ from .seat import AVAILABLE, BOOKED, LOCKED, SEAT_STATUSES, Seat, effective_stat
 from .ticket import Ticket
 from .types import MAX_ID, iso, utcnow
 from .user import RevokedToken, User
-from .version import VERSION_SHARDS, EventVersion
+from .version import EventVersion
 
 __all__ = [
     "AVAILABLE",
@@ -31,7 +31,6 @@ __all__ = [
     "PAYMENT_FAILED",
     "PENDING_PAYMENT",
     "SEAT_STATUSES",
-    "VERSION_SHARDS",
     "Event",
     "EventVersion",
     "Order",

@@ -34,6 +34,8 @@ class Seat(db.Model):
             postgresql_where=text("status = 'locked'"),
             sqlite_where=text("status = 'locked'"),
         ),
+        # The change feed: an event's seats changed after a cursor.
+        Index("ix_seats_event_id_changed_in", "event_id", "changed_in"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -47,6 +49,8 @@ class Seat(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     # The pending order holding the seat (its `locked_until` is the order's deadline).
     order_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("orders.id", ondelete="SET NULL"))
+    # The event version (services.versions) of the transaction that last changed the seat; 0: never.
+    changed_in: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def status_at(self, now: datetime) -> str:
         """The seat's state at `now` (an expired lock reads as available)."""

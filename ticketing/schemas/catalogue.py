@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..models import SEAT_STATUSES
+from ..models import MAX_ID, SEAT_STATUSES
 from .common import DATE_TIME, MONEY, Schema, id_field
 
 
@@ -58,3 +58,25 @@ class StatusQuery(Schema):
 
 class SeatsQuery(StatusQuery):
     event_id = id_field()
+
+
+class ChangesQuery(Schema):
+    since = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "A cursor from an earlier answer; left out: the current cursor and no changes."},
+    )
+    wait = fields.Float(
+        load_default=0,
+        validate=validate.Range(min=0, max=25),
+        metadata={"description": "Seconds to hold the request open until a change arrives (0 to 25)."},
+    )
+
+
+class SeatChangeSchema(Schema):
+    seat_id = id_field(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(SEAT_STATUSES))
+
+
+class ChangesEnvelope(Schema):
+    cursor = fields.Integer(required=True, metadata={"description": "Send it back as `since` for the next changes."})
+    changes = fields.List(fields.Nested(SeatChangeSchema), required=True)

@@ -116,10 +116,13 @@ def create_order(
     return view
 
 
-def release_order_seats(session: Session, order: Order) -> list[Seat]:
-    """Free the seats the order still holds (row-locked, by id); return them."""
-    seat_ids = session.scalars(select(OrderSeat.seat_id).where(OrderSeat.order_id == order.id)).all()
-    seats = [seat for seat in lock_seats(session, seat_ids) if seat.order_id == order.id and seat.status == LOCKED]
+def release_order_seats(session: Session, orders: list[Order]) -> list[Seat]:
+    """Free the seats the orders still hold (row-locked, by id), then record the change; return them."""
+    order_ids = {order.id for order in orders}
+    if not order_ids:
+        return []
+    seat_ids = session.scalars(select(OrderSeat.seat_id).where(OrderSeat.order_id.in_(order_ids))).all()
+    seats = [seat for seat in lock_seats(session, seat_ids) if seat.order_id in order_ids and seat.status == LOCKED]
     for seat in seats:
         seat.free()
     seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
@@ -150,29 +153,30 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> OrderView:
         if has_payment_in_flight(session, order.id):
             raise OrderNotCancellableError("A payment for this order is being processed.")
         order.status = CANCELLED
-        release_order_seats(session, order)
+        release_order_seats(session, [order])
         view = order_views(session, [order], now)[0]
     return view
 
 
-def expire_orders(*, now: datetime, batch_size: int = 500) -> int:
-    """Write `expired` on pending orders past their time (none with a payment in flight); free their seats."""
+def expire_orders(*, now: datetime, batch_size: int = 500, event_id: int | None = None) -> int:
+    """Write `expired` on pending orders past their time (of one event, or all) and free their seats;
+    return how many. An order with a payment in flight is left to reconciliation.
+
+    All the batch's seats are freed together, so the event counters are taken once, last.
+    """
     expired = 0
+    in_flight = select(Payment.id).where(Payment.order_id == Order.id, Payment.status == PROCESSING).exists()
+    overdue = select(Order).where(Order.status == PENDING_PAYMENT, Order.expires_at <= now, ~in_flight)
+    if event_id is not None:
+        overdue = overdue.where(Order.event_id == event_id)
+    overdue = overdue.order_by(Order.id).limit(batch_size).with_for_update(skip_locked=True)
     while True:
         with write_transaction() as session:
-            orders = session.scalars(
-                select(Order)
-                .where(Order.status == PENDING_PAYMENT, Order.expires_at <= now)
-                .order_by(Order.id)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
+            orders = session.scalars(overdue).all()
             for order in orders:
-                if has_payment_in_flight(session, order.id):
-                    continue
                 order.status = EXPIRED
-                release_order_seats(session, order)
-                expired += 1
+            release_order_seats(session, list(orders))
+            expired += len(orders)
         if len(orders) < batch_size:
             return expired
 

@@ -136,7 +136,7 @@ def _record_attempt(
         if state == EXPIRED:
             if order.status == PENDING_PAYMENT and not has_payment_in_flight(session, order.id):
                 order.status = EXPIRED
-                release_order_seats(session, order)
+                release_order_seats(session, [order])
             expired = True
         elif state != PENDING_PAYMENT:
             raise OrderNotPayableError(f"The order is {state.replace('_', ' ')}; it cannot be paid.")
@@ -198,13 +198,13 @@ def _settle_locked(session: Session, order: Order, payment: Payment, outcome: Ch
         payment.message = "The order expired and its seats were taken before the payment arrived."
         if order.status == PENDING_PAYMENT:
             order.status = EXPIRED
-            release_order_seats(session, order)
+            release_order_seats(session, [order])
         return payment.amount_cents > 0
     if outcome.status == gateways.DECLINED:
         payment.status = DECLINED
         if order.status == PENDING_PAYMENT:
             order.status = PAYMENT_FAILED
-            release_order_seats(session, order)
+            release_order_seats(session, [order])
         return False
     payment.status = FAILED
     return False

@@ -1,14 +1,20 @@
-"""Event versions: bumped inside every transaction that changes seats, read for seat-map ETags."""
+"""Event versions: one counter per event, bumped inside every transaction that changes seats.
+
+The counter's row lock is held until COMMIT, so versions are handed out in commit order, and each
+changed seat records the version that changed it (`seats.changed_in`). Seat-map ETags read the
+counter; the change feed (services.changes) reads the seats changed after a version.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from ..models import LOCKED, VERSION_SHARDS, Event, EventVersion, Seat
+from ..models import LOCKED, Event, EventVersion, Seat
 
 _VERSIONS = EventVersion.__table__
 _SEATS = Seat.__table__
@@ -16,52 +22,69 @@ _EVENTS = Event.__table__
 
 
 def create_versions(session: Session, event_id: int) -> None:
-    """Give a new event its counter rows."""
-    rows = [{"event_id": event_id, "shard": shard, "version": 0} for shard in range(VERSION_SHARDS)]
-    session.execute(insert(_VERSIONS), rows)
+    """Give a new event its counter row."""
+    session.execute(insert(_VERSIONS), [{"event_id": event_id, "version": 0}])
 
 
 def seats_changed(session: Session, changes: Iterable[tuple[int, int]]) -> None:
     """Record, in the caller's transaction, that seats changed: `changes` holds (event_id, seat_id) pairs.
 
-    One counter row per event (picked by its lowest seat id), events in ascending order, and always
-    after the seat rows: the same lock order everywhere, so this adds no deadlock.
+    Call it last, after every seat row is locked and written: the counter rows are taken in
+    ascending event order after the seat rows (the same lock order everywhere, so no deadlock),
+    and held only from here to COMMIT.
     """
-    first_seat: dict[int, int] = {}
+    seats_by_event: dict[int, set[int]] = defaultdict(set)
     for event_id, seat_id in changes:
-        first_seat[event_id] = min(seat_id, first_seat.get(event_id, seat_id))
+        seats_by_event[event_id].add(seat_id)
+    if not seats_by_event:
+        return
+    session.flush()  # the seat rows' own changes first, so the counter is held for as short a time as can be
     connection = session.connection()
-    for event_id in sorted(first_seat):
-        connection.execute(
+    for event_id in sorted(seats_by_event):
+        version = connection.execute(
             update(_VERSIONS)
-            .where(_VERSIONS.c.event_id == event_id, _VERSIONS.c.shard == first_seat[event_id] % VERSION_SHARDS)
+            .where(_VERSIONS.c.event_id == event_id)
             .values(version=_VERSIONS.c.version + 1)
+            .returning(_VERSIONS.c.version)
+        ).scalar_one()
+        connection.execute(
+            update(_SEATS).where(_SEATS.c.id.in_(sorted(seats_by_event[event_id]))).values(changed_in=version)
         )
 
 
-def map_version(session: Session, *, event_id: int, now: datetime) -> str | None:
-    """The event's seat-map version at `now`, or None when there is no such event.
+def ran_out_locks(event_id: int, now: datetime):
+    """A count query: the event's seats still stored as locked though their time passed before `now`.
 
-    "<event created, in microseconds>.<sum of the counters>.<locks run out but still stored>": the
-    sum grows with every committed change, the last part with every lock that expires unseen, so the
-    version changes whenever any seat's state does, expiry included, and never repeats; the creation
-    time keeps a recreated event (a restored database) from matching an old version.
+    Locks of orders count too (an order's seats are locked until its deadline).
     """
-    ran_out = (
+    return (
         select(func.count())
         .select_from(_SEATS)
         # a literal 'locked', so that the partial index on locked seats serves prepared statements too
         .where(_SEATS.c.event_id == event_id, _SEATS.c.status == literal_column(f"'{LOCKED}'"))
         .where(_SEATS.c.locked_until <= now)
-        .scalar_subquery()
     )
+
+
+def map_version(session: Session, *, event_id: int, now: datetime) -> str | None:
+    """The event's seat-map version at `now`, or None when there is no such event.
+
+    "<event created, in microseconds>.<counter>.<locks run out but still stored>": the counter grows
+    with every committed change, the last part with every lock that expires unseen, so the version
+    changes whenever any seat's state does, expiry included, and never repeats; the creation time
+    keeps a recreated event (a restored database) from matching an old version.
+    """
     row = session.execute(
-        select(_EVENTS.c.created_at, func.sum(_VERSIONS.c.version), ran_out)
+        select(_EVENTS.c.created_at, _VERSIONS.c.version, ran_out_locks(event_id, now).scalar_subquery())
         .join(_VERSIONS, _VERSIONS.c.event_id == _EVENTS.c.id)
         .where(_EVENTS.c.id == event_id)
-        .group_by(_EVENTS.c.created_at)
     ).first()
     if row is None:
         return None
     created_at, changes, ran_out_count = row
     return f"{int(created_at.timestamp() * 1_000_000)}.{int(changes)}.{int(ran_out_count)}"
+
+
+def current_version(session: Session, event_id: int) -> int | None:
+    """The event's counter as committed now, or None when there is no such event."""
+    return session.scalar(select(_VERSIONS.c.version).where(_VERSIONS.c.event_id == event_id))

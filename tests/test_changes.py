@@ -1,0 +1,285 @@
+"""The change feed, `GET /events/<id>/changes`: what a live seat map follows instead of reloading.
+
+In-process tests pin the answers (with a clock the test moves); the server tests check that the feed
+is complete when many gunicorn workers change seats at once, and that a held request wakes up.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+
+import pytest
+import requests
+
+from ticketing.clock import ManualClock
+
+
+@pytest.fixture
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(clock):
+    return {"CLOCK": clock, "HOLD_TTL_SECONDS": 60, "CHECKOUT_TTL_SECONDS": 600, "CHANGES_POLL_MS": 50}
+
+
+def _feed(client, event_id, since=None, wait=None):
+    query = {key: value for key, value in (("since", since), ("wait", wait)) if value is not None}
+    response = client.get(f"/events/{event_id}/changes", query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _statuses(feed) -> list[tuple[int, str]]:
+    return [(change["seat_id"], change["status"]) for change in feed["changes"]]
+
+
+def test_without_since_the_feed_gives_the_current_cursor_and_no_changes(api, client):
+    event = api.seed(rows="A", per_row=3)
+    start = _feed(client, event["id"])
+    assert start["changes"] == [] and isinstance(start["cursor"], int)
+
+    user = api.user()
+    assert client.post(f"/seats/{event['seat_ids'][0]}/lock", headers=user["headers"]).status_code == 200
+    later = _feed(client, event["id"])
+    assert later["changes"] == [] and later["cursor"] > start["cursor"]
+
+
+def test_each_change_appears_once_with_the_latest_status_oldest_first(api, client):
+    event = api.seed(rows="A", per_row=4)
+    a1, a2, a3, _ = event["seat_ids"]
+    user, other = api.user(), api.user()
+    cursor = _feed(client, event["id"])["cursor"]
+
+    client.post(f"/seats/{a1}/lock", headers=user["headers"])
+    client.post(f"/seats/{a2}/lock", headers=other["headers"])
+    client.delete(f"/seats/{a1}/lock", headers=user["headers"])
+    client.post(f"/seats/{a3}/lock", headers=user["headers"])
+
+    feed = _feed(client, event["id"], since=cursor)
+    # A1 changed twice: it appears once, where its last change falls, with its final status.
+    assert _statuses(feed) == [(a2, "locked"), (a1, "available"), (a3, "locked")]
+    assert _feed(client, event["id"], since=feed["cursor"])["changes"] == []
+
+    middle = _feed(client, event["id"], since=cursor)  # the same cursor answers the same again
+    assert middle == feed
+
+
+def test_the_feed_tells_nobody_who_holds_a_seat(api, client):
+    event = api.seed(rows="A", per_row=2)
+    user = api.user()
+    cursor = _feed(client, event["id"])["cursor"]
+    client.post(f"/seats/{event['seat_ids'][0]}/lock", headers=user["headers"])
+    response = client.get(f"/events/{event['id']}/changes?since={cursor}", headers=user["headers"])
+    assert response.get_json()["changes"] == [{"seat_id": event["seat_ids"][0], "status": "locked"}]
+
+
+def test_orders_payments_and_confirmations_appear_in_the_feed(api, client):
+    event = api.seed(rows="A", per_row=4, price_cents=1500)
+    free_event = api.seed(name="Free", rows="A", per_row=1)
+    a1, a2, a3, a4 = event["seat_ids"]
+    user = api.user()
+    cursor = _feed(client, event["id"])["cursor"]
+
+    paid = client.post("/orders", json={"seat_ids": [a1, a2]}, headers=user["headers"]).get_json()["order"]
+    feed = _feed(client, event["id"], since=cursor)
+    assert _statuses(feed) == [(a1, "locked"), (a2, "locked")]
+
+    client.post(f"/orders/{paid['id']}/pay", json={"payment_token": "tok_visa"}, headers=user["headers"])
+    feed = _feed(client, event["id"], since=feed["cursor"])
+    assert _statuses(feed) == [(a1, "booked"), (a2, "booked")]
+
+    declined = client.post("/orders", json={"seat_ids": [a3]}, headers=user["headers"]).get_json()["order"]
+    answer = client.post(
+        f"/orders/{declined['id']}/pay", json={"payment_token": "tok_chargeDeclined"}, headers=user["headers"]
+    )
+    assert answer.status_code == 402
+    feed = _feed(client, event["id"], since=feed["cursor"])
+    assert _statuses(feed) == [(a3, "available")]  # locked then freed: only the latest status
+
+    cancelled = client.post("/orders", json={"seat_ids": [a4]}, headers=user["headers"]).get_json()["order"]
+    client.post(f"/orders/{cancelled['id']}/cancel", headers=user["headers"])
+    assert _statuses(_feed(client, event["id"], since=feed["cursor"])) == [(a4, "available")]
+
+    free_cursor = _feed(client, free_event["id"])["cursor"]
+    seat = free_event["seat_ids"][0]
+    client.post(f"/seats/{seat}/lock", headers=user["headers"])
+    client.post(f"/seats/{seat}/confirm", headers=user["headers"])
+    assert _statuses(_feed(client, free_event["id"], since=free_cursor)) == [(seat, "booked")]
+    # Another event's changes never leak into this one's feed.
+    assert _feed(client, event["id"], since=feed["cursor"])["cursor"] >= feed["cursor"]
+    assert seat not in {s for s, _ in _statuses(_feed(client, event["id"], since=cursor))}
+
+
+def test_a_lock_that_runs_out_appears_as_available_with_no_sweeper(api, client, clock):
+    event = api.seed(rows="A", per_row=3)
+    seat, ordered = event["seat_ids"][0], event["seat_ids"][1]
+    user = api.user()
+    client.post(f"/seats/{seat}/lock", headers=user["headers"])
+    client.post("/orders", json={"seat_ids": [ordered]}, headers=user["headers"])
+    cursor = _feed(client, event["id"])["cursor"]
+
+    clock.advance(59)
+    assert _feed(client, event["id"], since=cursor)["changes"] == []
+    clock.advance(2)  # the plain lock has run out; nothing has been written by anyone
+    feed = _feed(client, event["id"], since=cursor)
+    assert _statuses(feed) == [(seat, "available")]
+    assert _feed(client, event["id"], since=feed["cursor"])["changes"] == []  # reported once, not every time
+
+    clock.advance(600)  # the order's checkout time is over too
+    later = _feed(client, event["id"], since=feed["cursor"])
+    assert _statuses(later) == [(ordered, "available")]
+    # What the feed wrote is what every other answer says.
+    assert client.get(f"/seats/{seat}").get_json()["seat"]["status"] == "available"
+    assert [o["status"] for o in client.get("/orders", headers=user["headers"]).get_json()["orders"]] == ["expired"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("since=abc", "since"),
+        ("since=-1", "since"),
+        ("since=1.5", "since"),
+        ("since=99999999999999999999999", "since"),
+        ("wait=-1", "wait"),
+        ("wait=26", "wait"),
+        ("wait=soon", "wait"),
+        ("wait=nan", "wait"),
+    ],
+)
+def test_a_bad_cursor_or_wait_is_a_400(api, client, query, field):
+    event = api.seed(rows="A", per_row=1)
+    response = client.get(f"/events/{event['id']}/changes?{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "validation_error" and field in body["details"]
+
+
+def test_a_cursor_from_the_future_is_a_400_and_an_unknown_event_a_404(api, client):
+    event = api.seed(rows="A", per_row=1)
+    cursor = _feed(client, event["id"])["cursor"]
+    ahead = client.get(f"/events/{event['id']}/changes?since={cursor + 1}")
+    assert ahead.status_code == 400 and "since" in ahead.get_json()["details"]
+
+    for path in ("/events/999999/changes", "/events/999999/changes?since=0&wait=1", "/events/abc/changes"):
+        missing = client.get(path)
+        assert (missing.status_code, missing.get_json()["code"]) == (404, "event_not_found")
+
+
+def test_a_waiting_request_returns_when_the_wait_runs_out(api, client):
+    event = api.seed(rows="A", per_row=1)
+    cursor = _feed(client, event["id"])["cursor"]
+    started = time.monotonic()
+    feed = _feed(client, event["id"], since=cursor, wait=0.5)
+    assert feed == {"cursor": cursor, "changes": []}
+    assert time.monotonic() - started >= 0.5
+
+
+def test_a_waiting_request_wakes_up_with_the_change(api, app, client):
+    event = api.seed(rows="A", per_row=2)
+    seat = event["seat_ids"][1]
+    user = api.user()
+    cursor = _feed(client, event["id"])["cursor"]
+    answers: list[dict] = []
+
+    def wait_for_change():
+        answers.append(_feed(app.test_client(), event["id"], since=cursor, wait=20))
+
+    waiter = threading.Thread(target=wait_for_change)
+    started = time.monotonic()
+    waiter.start()
+    time.sleep(0.3)
+    assert app.test_client().post(f"/seats/{seat}/lock", headers=user["headers"]).status_code == 200
+    waiter.join(timeout=25)
+    assert answers and _statuses(answers[0]) == [(seat, "locked")]
+    assert time.monotonic() - started < 15  # well before the 20 s wait ran out
+
+
+def test_the_feed_is_in_the_openapi_document(client):
+    operation = client.get("/openapi.json").get_json()["paths"]["/events/{event_id}/changes"]["get"]
+    assert {parameter["name"] for parameter in operation["parameters"]} >= {"since", "wait"}
+
+
+# Real gunicorn workers.
+
+
+def test_the_feed_is_complete_while_four_workers_change_seats(server_factory, backdoor):
+    """A follower that only applies the feed ends with exactly the seat map the database holds."""
+    server = server_factory(WORKERS=4, THREADS=4, CHANGES_POLL_MS=100)
+    seat_ids = backdoor.event(rows="A-B", per_row=15)
+    event_id = requests.get(f"{server.url}/seats/{seat_ids[0]}").json()["seat"]["event_id"]
+    users = backdoor.users(8)
+    start = requests.get(f"{server.url}/events/{event_id}/changes").json()
+    stop = threading.Event()
+    actions: Counter = Counter()
+    count = threading.Lock()
+
+    def shopper(user: dict) -> None:
+        rng = random.Random(user["id"])
+        with requests.Session() as session:
+            for _ in range(400):  # bounded even if the clock misbehaves
+                if stop.is_set():
+                    return
+                seat_id = rng.choice(seat_ids)
+                verb = rng.choice(["lock", "lock", "release", "confirm"])
+                url = f"{server.url}/seats/{seat_id}/" + ("lock" if verb == "release" else verb)
+                method = session.delete if verb == "release" else session.post
+                status = method(url, headers=user["headers"]).status_code
+                assert status < 500
+                with count:
+                    actions[(verb, status)] += 1
+
+    seen: dict[int, str] = {seat_id: "available" for seat_id in seat_ids}
+    cursors = [start["cursor"]]
+
+    def follow(session: requests.Session, wait: float) -> None:
+        answer = session.get(f"{server.url}/events/{event_id}/changes", params={"since": cursors[-1], "wait": wait})
+        assert answer.status_code == 200, answer.text
+        feed = answer.json()
+        assert feed["cursor"] >= cursors[-1]
+        assert len({change["seat_id"] for change in feed["changes"]}) == len(feed["changes"])  # each seat once
+        for change in feed["changes"]:
+            seen[change["seat_id"]] = change["status"]
+        cursors.append(feed["cursor"])
+
+    shoppers = [threading.Thread(target=shopper, args=(user,)) for user in users]
+    for thread in shoppers:
+        thread.start()
+    with requests.Session() as session:
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            follow(session, wait=1)
+        stop.set()
+        for thread in shoppers:
+            thread.join()
+        follow(session, wait=0)  # what happened after the last long poll
+
+    truth = {
+        seat["id"]: seat["status"] for seat in requests.get(f"{server.url}/events/{event_id}/seats").json()["seats"]
+    }
+    assert seen == truth
+    assert sum(n for (verb, status), n in actions.items() if status == 200) > 50, actions
+    assert "booked" in truth.values() and len(cursors) > 5
+
+
+def test_a_lock_running_out_reaches_a_waiting_follower_within_seconds(server_factory, backdoor):
+    server = server_factory(WORKERS=2, HOLD_TTL_SECONDS=1, CHANGES_POLL_MS=200)
+    seat_ids = backdoor.event(per_row=3)
+    event_id = requests.get(f"{server.url}/seats/{seat_ids[0]}").json()["seat"]["event_id"]
+    user = backdoor.users(1)[0]
+    cursor = requests.get(f"{server.url}/events/{event_id}/changes").json()["cursor"]
+
+    assert requests.post(f"{server.url}/seats/{seat_ids[2]}/lock", headers=user["headers"]).status_code == 200
+    locked = requests.get(f"{server.url}/events/{event_id}/changes", params={"since": cursor, "wait": 10}).json()
+    assert locked["changes"] == [{"seat_id": seat_ids[2], "status": "locked"}]
+
+    started = time.monotonic()
+    freed = requests.get(
+        f"{server.url}/events/{event_id}/changes", params={"since": locked["cursor"], "wait": 10}
+    ).json()
+    assert freed["changes"] == [{"seat_id": seat_ids[2], "status": "available"}]
+    assert time.monotonic() - started < 5  # the 1 s lock, plus a poll or two; nothing else ran
