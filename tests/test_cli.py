@@ -59,7 +59,10 @@ def test_seed_demo_only_when_empty(app, client):
     assert first.exit_code == 0
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     events = client.get("/events").get_json()["events"]
-    assert len(events) == 1 and events[0]["seat_count"] == 200
+    assert [(event["seat_count"], event["available"]) for event in events] == [(200, 200), (128, 128)]
+    assert first.output.strip().splitlines()[-1] == str(events[0]["id"])  # the free one, for scripts
+    prices = {seat["price"] for seat in client.get(f"/events/{events[1]['id']}/seats").get_json()["seats"]}
+    assert prices == {"25.00"}
 
 
 def test_create_user_then_login(app, client):

@@ -25,6 +25,7 @@ from .protection import init_protection
 from .schemas.common import ErrorSchema
 from .security import register_token_callbacks
 from .services.gateways import make_gateway
+from .web import init_web
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_converter(IdConverter, id_parameter_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_blueprints(api)
+    init_web(app)
     register_error_handlers(app)  # after flask-smorest's, so ours answer
     init_protection(app)
     init_observability(app)

@@ -27,6 +27,8 @@ from .services.seeding import parse_rows, seed_event
 log = logging.getLogger(__name__)
 
 DEMO_EVENT = {"name": "Demo concert", "rows": "A-J", "per_row": 20, "price_cents": 0}
+# A second demo event with a price, so that the page's payment step can be tried with the test cards.
+DEMO_PAID_EVENT = {"name": "Demo theatre (25.00 a seat)", "rows": "A-H", "per_row": 16, "price_cents": 2500}
 
 
 def _cents(price: str) -> int:
@@ -87,20 +89,24 @@ def seed_seats_command(name, rows, per_row, price, currency, starts_at):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create the demo event when there is no event at all (used by `make run`)."""
+    """Create the demo events (one free, one priced) when there is no event at all (used by `make run`)."""
     if catalogue.list_events(now=current_time()):
         click.echo("Events exist already; no demo event seeded.", err=True)
         return
-    seeded = seed_event(
-        name=DEMO_EVENT["name"],
-        rows=parse_rows(DEMO_EVENT["rows"]),
-        per_row=DEMO_EVENT["per_row"],
-        price_cents=DEMO_EVENT["price_cents"],
-        currency="USD",
-        starts_at=None,
+    free, paid = (
+        seed_event(
+            name=demo["name"],
+            rows=parse_rows(demo["rows"]),
+            per_row=demo["per_row"],
+            price_cents=demo["price_cents"],
+            currency="USD",
+            starts_at=None,
+        )
+        for demo in (DEMO_EVENT, DEMO_PAID_EVENT)
     )
-    click.echo(f"Seeded demo event {seeded.id} with {seeded.seat_count} seats.", err=True)
-    click.echo(seeded.id)
+    click.echo(f"Seeded demo event {free.id} with {free.seat_count} free seats.", err=True)
+    click.echo(f"Seeded demo event {paid.id} with {paid.seat_count} seats at 25.00 USD.", err=True)
+    click.echo(free.id)
 
 
 @click.command("create-user")
