@@ -13,8 +13,11 @@ from collections import Counter
 
 import pytest
 import requests
+from sqlalchemy.event import listen as event_listen
+from sqlalchemy.event import remove as event_remove
 
 from ticketing.clock import ManualClock
+from ticketing.extensions import db
 
 
 @pytest.fixture
@@ -197,6 +200,35 @@ def test_a_waiting_request_wakes_up_with_the_change(api, app, client):
     waiter.join(timeout=25)
     assert answers and _statuses(answers[0]) == [(seat, "locked")]
     assert time.monotonic() - started < 15  # well before the 20 s wait ran out
+
+
+def test_waiting_requests_share_one_watcher_instead_of_each_querying(api, app, client):
+    """Twenty held requests for 1 s: one counter query per poll interval, not one per request."""
+    event = api.seed(rows="A", per_row=2)
+    cursor = _feed(client, event["id"])["cursor"]
+    counter_reads: list[str] = []
+
+    def count(conn, cursor_, statement, parameters, context, executemany):
+        if "FROM event_versions" in statement:
+            counter_reads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event_listen(engine, "before_cursor_execute", count)
+    try:
+        waiters = [
+            threading.Thread(target=lambda: _feed(app.test_client(), event["id"], since=cursor, wait=1))
+            for _ in range(20)
+        ]
+        for waiter in waiters:
+            waiter.start()
+        for waiter in waiters:
+            waiter.join(timeout=10)
+    finally:
+        event_remove(engine, "before_cursor_execute", count)
+    # Each request reads the counter once itself; the watcher reads it every 50 ms (about 20 times)
+    # for all of them. Polling per request would be 20 x 20 = 400 reads.
+    assert 20 <= len(counter_reads) < 100, len(counter_reads)
 
 
 def test_the_feed_is_in_the_openapi_document(client):

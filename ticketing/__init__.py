@@ -20,6 +20,7 @@ from .clock import SystemClock
 from .database import configure_engine, engine_options
 from .errors import register_error_handlers
 from .extensions import db, jwt, migrate
+from .feed_watch import init_feed_watch
 from .observability import init_observability
 from .protection import init_protection
 from .schemas.common import ErrorSchema
@@ -89,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     gateway = app.config.get("PAYMENT_GATEWAY") or make_gateway(app.config["PAYMENT_PROVIDER"])
     app.extensions["payment_gateway"] = gateway
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
+    init_feed_watch(app)
     return app
 
 

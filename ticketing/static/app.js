@@ -28,6 +28,7 @@
     clockSkew: 0, // server time minus this browser's time, in ms (from the Date header)
     focusedSeat: null,
     feedAbort: null, // aborts the held change-feed request of the event on screen
+    stamps: 0, // counts seat updates (see paintSeat)
   };
 
   // ---- API ---------------------------------------------------------------------------------------
@@ -206,7 +207,10 @@
     return `Seat ${seat.label}, ${words}, ${money(cents(seat.price), state.event.currency)}`;
   }
 
+  // Every change to a seat's state goes through here and is stamped, so that an answer fetched
+  // before a newer change (a whole-map refresh racing a click) can tell it is stale.
   function paintSeat(seat) {
+    seat.stamp = ++state.stamps;
     const node = seat.node;
     if (!node) return;
     node.className = seatClass(seat);
@@ -364,10 +368,11 @@
     }
   }
 
-  // A seat as an API answer gives it (with locked_by_me / lock_expires_at for its holder).
-  function applySeat(raw) {
+  // A seat as an API answer gives it (with locked_by_me / lock_expires_at for its holder); an answer
+  // to a request made before the seat's latest update (`asked`, a stamp) is stale and ignored.
+  function applySeat(raw, asked = Infinity) {
     const seat = state.seats.get(raw.id);
-    if (!seat) return;
+    if (!seat || seat.stamp > asked) return;
     seat.status = raw.status;
     seat.mine = raw.locked_by_me === true;
     seat.expiresAt = raw.lock_expires_at || null;
@@ -377,9 +382,10 @@
   }
 
   async function refreshSeat(seatId) {
+    const asked = state.stamps;
     try {
       const answer = await api("GET", `/seats/${seatId}`);
-      applySeat(answer.seat);
+      applySeat(answer.seat, asked);
     } catch (error) {
       if (error.name !== "AbortError") console.warn("seat refresh failed", error);
     }
@@ -496,6 +502,30 @@
     }
   }
 
+  // After signing in: the same map, now knowing which seats are mine; updated in place (no redraw,
+  // so focus and a click in progress are kept).
+  async function refreshMap() {
+    if (!state.event) return;
+    const generation = state.generation;
+    const asked = state.stamps;
+    try {
+      const map = await api("GET", `/events/${state.event.id}/seats`);
+      if (generation !== state.generation) return;
+      for (const raw of map.seats) {
+        const seat = state.seats.get(raw.id);
+        if (!seat || seat.stamp > asked) continue; // changed here since we asked: the newer state wins
+        seat.status = raw.status;
+        seat.mine = raw.locked_by_me === true;
+        seat.expiresAt = raw.lock_expires_at || null;
+        paintSeat(seat);
+      }
+      summarise();
+      await loadOrder(generation);
+    } catch (error) {
+      if (generation === state.generation) fail(error);
+    }
+  }
+
   el.eventSelect.addEventListener("change", () => {
     const eventId = Number(el.eventSelect.value);
     const url = new URL(location.href);
@@ -528,7 +558,7 @@
       el.password.value = "";
       await showAccount();
       if (register) notify("Your account is ready. Pick your seats.", "info");
-      if (state.event) loadEvent(state.event.id);
+      await refreshMap();
     } catch (error) {
       fail(error);
     } finally {
