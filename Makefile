@@ -9,7 +9,7 @@ THREADS  ?= 8
 # Worker processes write their metrics here so /metrics adds them up (emptied at each start).
 METRICS_DIR ?= $(CURDIR)/instance/prometheus
 
-.PHONY: run test lint migrate clean sweeper bench
+.PHONY: run test lint migrate clean sweeper bench bench-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ sweeper: $(VENV)/.runtime-installed .env
 ## bench: the performance benchmark (gunicorn on PostgreSQL, load from wrk); see bench/run.py
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+
+## bench-browser: the live seat map's figures (page in Chromium, feed latency, cost of watchers); see bench/browser.py
+bench-browser: $(VENV)/.dev-installed
+	$(BIN)/python bench/browser.py
 
 # Settings for `make run` and for `flask` commands run in this folder (edit freely; never committed).
 .env:

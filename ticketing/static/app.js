@@ -270,6 +270,7 @@
     describePrices(seats);
     summarise();
     renderBasket();
+    performance.mark("map-drawn", { detail: { seats: seats.length } }); // read by bench/browser.py
   }
 
   function describePrices(seats) {
