@@ -18,11 +18,11 @@ import time
 from collections import Counter
 
 from flask import Flask
-from sqlalchemy import literal_column, select
 
 from .clock import current_time
 from .extensions import db
-from .models import LOCKED, EventVersion, Seat
+from .services.changes import expire_due
+from .services.versions import current_versions, events_with_ran_out_locks
 
 log = logging.getLogger(__name__)
 
@@ -86,24 +86,12 @@ class FeedWatch:
 
     def _look(self, events: list[int]) -> dict[int, int]:
         """Free the events' run-out locks, then read their counters."""
-        from .services.changes import expire_due  # services import the app's models; keep this module light
-
         with self._app.app_context():
             try:
                 now = current_time()
-                due = db.session.execute(
-                    select(Seat.event_id)
-                    # a literal 'locked', so that the partial index on locked seats serves prepared statements
-                    .where(Seat.event_id.in_(events), Seat.status == literal_column(f"'{LOCKED}'"))
-                    .where(Seat.locked_until <= now)
-                    .group_by(Seat.event_id)
-                ).scalars()
-                for event_id in list(due):
+                for event_id in events_with_ran_out_locks(db.session, events, now):
                     expire_due(event_id=event_id, now=now)
-                rows = db.session.execute(
-                    select(EventVersion.event_id, EventVersion.version).where(EventVersion.event_id.in_(events))
-                )
-                return {event_id: version for event_id, version in rows}
+                return current_versions(db.session, events)
             finally:
                 db.session.remove()
 

@@ -52,18 +52,22 @@ def seats_changed(session: Session, changes: Iterable[tuple[int, int]]) -> None:
         )
 
 
-def ran_out_locks(event_id: int, now: datetime):
-    """A count query: the event's seats still stored as locked though their time passed before `now`.
+def _ran_out(now: datetime) -> tuple:
+    """Seats still stored as locked though their time passed before `now` (order locks too: an
+    order's seats are locked until its deadline)."""
+    # a literal 'locked', so that the partial index on locked seats serves prepared statements too
+    return _SEATS.c.status == literal_column(f"'{LOCKED}'"), _SEATS.c.locked_until <= now
 
-    Locks of orders count too (an order's seats are locked until its deadline).
-    """
-    return (
-        select(func.count())
-        .select_from(_SEATS)
-        # a literal 'locked', so that the partial index on locked seats serves prepared statements too
-        .where(_SEATS.c.event_id == event_id, _SEATS.c.status == literal_column(f"'{LOCKED}'"))
-        .where(_SEATS.c.locked_until <= now)
-    )
+
+def ran_out_locks(event_id: int, now: datetime):
+    """A count query: how many of the event's seats are locked though their time has passed."""
+    return select(func.count()).select_from(_SEATS).where(_SEATS.c.event_id == event_id, *_ran_out(now))
+
+
+def events_with_ran_out_locks(session: Session, event_ids: list[int], now: datetime) -> list[int]:
+    """Those of the events that have a seat locked though its time has passed."""
+    query = select(_SEATS.c.event_id).where(_SEATS.c.event_id.in_(event_ids), *_ran_out(now)).distinct()
+    return list(session.scalars(query))
 
 
 def map_version(session: Session, *, event_id: int, now: datetime) -> str | None:
@@ -87,4 +91,10 @@ def map_version(session: Session, *, event_id: int, now: datetime) -> str | None
 
 def current_version(session: Session, event_id: int) -> int | None:
     """The event's counter as committed now, or None when there is no such event."""
-    return session.scalar(select(_VERSIONS.c.version).where(_VERSIONS.c.event_id == event_id))
+    return current_versions(session, [event_id]).get(event_id)
+
+
+def current_versions(session: Session, event_ids: list[int]) -> dict[int, int]:
+    """The counters of those of the events that exist, as committed now."""
+    rows = session.execute(select(_VERSIONS.c.event_id, _VERSIONS.c.version).where(_VERSIONS.c.event_id.in_(event_ids)))
+    return dict(rows.tuples().all())

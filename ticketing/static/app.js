@@ -372,14 +372,20 @@
   // A seat as an API answer gives it (with locked_by_me / lock_expires_at for its holder); an answer
   // to a request made before the seat's latest update (`asked`, a stamp) is stale and ignored.
   function applySeat(raw, asked = Infinity) {
+    if (!updateSeat(raw, asked)) return;
+    summarise();
+    renderBasket();
+  }
+
+  // The seat's state from an API answer, repainted; false when the answer is stale (or no such seat).
+  function updateSeat(raw, asked) {
     const seat = state.seats.get(raw.id);
-    if (!seat || seat.stamp > asked) return;
+    if (!seat || seat.stamp > asked) return false;
     seat.status = raw.status;
     seat.mine = raw.locked_by_me === true;
     seat.expiresAt = raw.lock_expires_at || null;
     paintSeat(seat);
-    summarise();
-    renderBasket();
+    return true;
   }
 
   async function refreshSeat(seatId) {
@@ -512,14 +518,7 @@
     try {
       const map = await api("GET", `/events/${state.event.id}/seats`);
       if (generation !== state.generation) return;
-      for (const raw of map.seats) {
-        const seat = state.seats.get(raw.id);
-        if (!seat || seat.stamp > asked) continue; // changed here since we asked: the newer state wins
-        seat.status = raw.status;
-        seat.mine = raw.locked_by_me === true;
-        seat.expiresAt = raw.lock_expires_at || null;
-        paintSeat(seat);
-      }
+      for (const raw of map.seats) updateSeat(raw, asked); // a seat changed here since we asked keeps its newer state
       summarise();
       await loadOrder(generation);
     } catch (error) {
