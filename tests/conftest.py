@@ -97,10 +97,11 @@ class Api:
     def lock_taken_ago(self, user_id: int, seat_id: int, seconds_ago: int, hold_seconds: int = 60) -> None:
         """Lock the seat as if at `seconds_ago` (past `hold_seconds`, it has run out with no clean-up)."""
         with self.app.app_context():
+            taken_at = utcnow() - timedelta(seconds=seconds_ago)
             lock_seat(
                 user_id=user_id,
                 seat_id=seat_id,
-                now=utcnow() - timedelta(seconds=seconds_ago),
+                clock=lambda: taken_at,
                 hold_seconds=hold_seconds,
                 max_seats_per_user=10,
             )

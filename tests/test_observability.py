@@ -181,7 +181,7 @@ def test_domain_counters_move_with_locks_conflicts_and_orders(api, app, client):
         create_order(
             user_id=ann["id"],
             seat_ids=[seats[6]],
-            now=utcnow() - timedelta(seconds=700),
+            clock=lambda: utcnow() - timedelta(seconds=700),
             checkout_seconds=600,
             max_seats_per_user=10,
         )

@@ -200,7 +200,7 @@ def test_order_past_its_time_reads_expired_and_cannot_be_paid(api, app, client, 
         order = create_order(
             user_id=user["id"],
             seat_ids=seats,
-            now=utcnow() - timedelta(seconds=700),
+            clock=lambda: utcnow() - timedelta(seconds=700),
             checkout_seconds=600,
             max_seats_per_user=10,
         )
@@ -218,7 +218,7 @@ def test_expire_holds_tidies_orders(api, app, client, show):
         old = create_order(
             user_id=user["id"],
             seat_ids=[show["seats"]["A1"]],
-            now=utcnow() - timedelta(seconds=700),
+            clock=lambda: utcnow() - timedelta(seconds=700),
             checkout_seconds=600,
             max_seats_per_user=10,
         )
@@ -314,7 +314,7 @@ def test_payment_interrupted_after_the_charge_is_reconciled(api, app, client, sh
             order_id=order["id"],
             payment_token="tok_visa",
             idempotency_key=None,
-            now=now,
+            clock=lambda: now,
             gateway=_DiesAfterCharging(),
         )
     # the attempt was recorded before the charge; the order waits for reconciliation
@@ -336,7 +336,11 @@ def test_charge_that_arrives_after_the_seats_were_taken_is_refunded(api, app, cl
     with app.app_context():
         # ordered and paid while the order was live; the process died right after the charge
         order = create_order(
-            user_id=user["id"], seat_ids=[seat], now=ten_minutes_ago, checkout_seconds=600, max_seats_per_user=10
+            user_id=user["id"],
+            seat_ids=[seat],
+            clock=lambda: ten_minutes_ago,
+            checkout_seconds=600,
+            max_seats_per_user=10,
         )
         with pytest.raises(SystemExit):
             pay_order(
@@ -344,7 +348,7 @@ def test_charge_that_arrives_after_the_seats_were_taken_is_refunded(api, app, cl
                 order_id=order.id,
                 payment_token="tok_visa",
                 idempotency_key=None,
-                now=ten_minutes_ago + timedelta(seconds=1),
+                clock=lambda: ten_minutes_ago + timedelta(seconds=1),
                 gateway=_DiesAfterCharging(),
             )
     # the order has run out since, and another user took the seat

@@ -19,8 +19,7 @@ from .errors import EmailTakenError
 from .extensions import db
 from .services import auth as auth_service
 from .services import catalogue
-from .services.holds import expire_holds, forget_revoked_tokens
-from .services.orders import expire_orders
+from .services.expiry import expire_due, forget_revoked_tokens
 from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
 
@@ -162,12 +161,11 @@ def tidy_once() -> dict[str, int]:
     """One clean-up pass: settle interrupted payments, then expire orders, then release plain locks."""
     now = current_time()
     report = reconcile_payments(now=now, gateway=current_app.extensions["payment_gateway"])
-    orders = expire_orders(now=now)
-    released = expire_holds(now=now)
+    expired = expire_due(now=now)
     forget_revoked_tokens(now=now)
     return {
-        "released_locks": released,
-        "expired_orders": orders,
+        "released_locks": expired.holds,
+        "expired_orders": expired.orders,
         "settled_payments": report.settled,
         "abandoned_payments": report.abandoned,
         "refunded_payments": report.refunded,

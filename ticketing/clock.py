@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -32,3 +33,8 @@ class ManualClock:
 def current_time() -> datetime:
     """The app's "now" for this request: controllers read it once and pass it down."""
     return current_app.extensions["clock"].now()
+
+
+def current_clock() -> Callable[[], datetime]:
+    """The app's clock as a function: write services call it after taking their row locks."""
+    return current_app.extensions["clock"].now

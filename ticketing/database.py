@@ -1,9 +1,18 @@
-"""Engine set-up per dialect and the one way services open a write transaction.
+"""Engine set-up per dialect, the one way services open a write transaction, and change stamps.
 
-PostgreSQL: seat rows are locked with SELECT ... FOR UPDATE; every lock wait is bounded by
+PostgreSQL: rows are locked with SELECT ... FOR UPDATE; every lock wait is bounded by
 `lock_timeout`. SQLite ignores FOR UPDATE, so write transactions start with BEGIN IMMEDIATE,
 which takes the database's write lock up front and serialises writers across processes (WAL
 keeps readers unblocked). Services call `write_transaction()` and never ask which database runs.
+
+Change stamps (what the change feed and seat-map versions are built on): every seat a transaction
+changes records the transaction's stamp in `seats.changed_in`, and a reader's cursor is a stamp
+below which every transaction has ended, so "changed_in >= since and < cursor" is complete.
+- PostgreSQL: the stamp is the writing transaction's own id (`pg_current_xact_id()`); the cursor is
+  the reader's snapshot xmin (every id below it has committed or aborted). No row is shared between
+  writers, so an event's transactions never queue on a counter.
+- SQLite: writers are serialised anyway, so one counter (`change_clock`), bumped at COMMIT by
+  `write_transaction` when the transaction changed seats, does the same.
 """
 
 from __future__ import annotations
@@ -12,16 +21,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import BigInteger, ColumnElement, Text, cast, event, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from .errors import BusyError
 from .extensions import db
+from .models import ChangeClock
 
 # SQLSTATEs that mean "someone else holds what you need": lock_not_available, deadlock_detected,
 # serialization_failure, query_canceled (statement_timeout).
 _BUSY_SQLSTATES = {"55P03", "40P01", "40001", "57014"}
 _IMMEDIATE = "ticketing_begin_immediate"
+_WRITING = "ticketing.write_transaction"  # session.info: a write transaction is open
+_CHANGED_EVENTS = "ticketing.changed_events"  # session.info: events whose seats this transaction changed
+_CLOCK = ChangeClock.__table__
 
 
 def engine_options(database_url: str, lock_timeout_ms: int) -> dict:
@@ -81,22 +95,27 @@ def is_busy_error(error: DBAPIError) -> bool:
 
 
 @contextmanager
-def write_transaction() -> Iterator:
+def write_transaction() -> Iterator[Session]:
     """Run the block in one write transaction: commit on success, roll back on any error.
 
     On SQLite, whatever read transaction the request had open is ended first, so that the write
-    lock is taken at BEGIN (no lock upgrade half-way, which fails without waiting).
-    A lock that cannot be had in time becomes `BusyError` (503).
+    lock is taken at BEGIN (no lock upgrade half-way, which fails without waiting). Before COMMIT
+    the seat changes the ledger recorded are stamped (`_stamp_changes`). A lock that cannot be had
+    in time becomes `BusyError` (503).
     """
     session = db.session()
+    if session.info.get(_WRITING):
+        raise RuntimeError("write_transaction() inside another write transaction")
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("write_transaction() entered with unsaved changes in the session")
     if session.in_transaction() and _begins_with_write_lock(session):
         session.commit()  # nothing to write: this only ends the read transaction
+    session.info[_WRITING], session.info[_CHANGED_EVENTS] = True, set()
     try:
         if not session.in_transaction():
             session.connection(execution_options={_IMMEDIATE: True})
         yield session
+        _stamp_changes(session)
         session.commit()
     except DBAPIError as error:
         session.rollback()
@@ -106,3 +125,53 @@ def write_transaction() -> Iterator:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(_WRITING, None)
+        session.info.pop(_CHANGED_EVENTS, None)
+
+
+def require_write_transaction(session: Session) -> None:
+    """Row locks are taken only inside `write_transaction` (outside it they would be held by
+    whatever transaction happens to be open, until nobody knows when)."""
+    if not session.info.get(_WRITING):
+        raise RuntimeError("row locks may only be taken inside write_transaction()")
+
+
+def note_seat_changes(session: Session, event_ids) -> None:
+    """Record that this write transaction changed seats of these events (the ledger calls this)."""
+    require_write_transaction(session)
+    session.info[_CHANGED_EVENTS].update(event_ids)
+
+
+def changed_events(session: Session) -> frozenset[int]:
+    """The events whose seats the open write transaction has changed so far."""
+    return frozenset(session.info.get(_CHANGED_EVENTS, ()))
+
+
+def change_stamp(session: Session) -> ColumnElement[int]:
+    """SQL: the stamp of the open write transaction, for `seats.changed_in`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(cast(func.pg_current_xact_id(), Text), BigInteger)
+    # The counter is bumped at COMMIT (`_stamp_changes`): this transaction's stamp is the next value.
+    return _clock_value() + 1
+
+
+def snapshot_cursor(session: Session) -> ColumnElement[int]:
+    """SQL: a cursor above the stamp of every transaction that has ended as the statement sees it,
+    and at or below the stamp of every transaction that has not (so it can still be seen later)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+    return _clock_value() + 1
+
+
+def _clock_value() -> ColumnElement[int]:
+    # No row yet (a new or emptied database) counts as 0.
+    return func.coalesce(select(_CLOCK.c.value).where(_CLOCK.c.id == 1).scalar_subquery(), 0)
+
+
+def _stamp_changes(session: Session) -> None:
+    session.flush()
+    if session.info[_CHANGED_EVENTS] and session.get_bind().dialect.name != "postgresql":
+        connection = session.connection()
+        if connection.execute(update(_CLOCK).where(_CLOCK.c.id == 1).values(value=_CLOCK.c.value + 1)).rowcount == 0:
+            connection.execute(insert(_CLOCK).values(id=1, value=1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..clock import current_time
+from ..clock import current_clock, current_time
 from ..errors import ForbiddenError
 from ..models import iso
 from ..security import current_user_id
@@ -17,7 +17,7 @@ def lock(seat_id: int) -> dict:
     seat = seat_service.lock_seat(
         user_id=user_id,
         seat_id=seat_id,
-        now=now,
+        clock=current_clock(),
         hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
         max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
     )
@@ -30,7 +30,7 @@ def lock(seat_id: int) -> dict:
 
 def confirm(seat_id: int) -> dict:
     user_id, now = current_user_id(), current_time()
-    confirmation = seat_service.confirm_seat(user_id=user_id, seat_id=seat_id, now=now)
+    confirmation = seat_service.confirm_seat(user_id=user_id, seat_id=seat_id, clock=current_clock())
     seat = confirmation.seat
     return {
         "message": f"Seat {seat.label} booked successfully",
@@ -41,7 +41,7 @@ def confirm(seat_id: int) -> dict:
 
 def release(seat_id: int) -> dict:
     user_id, now = current_user_id(), current_time()
-    seat = seat_service.release_seat(user_id=user_id, seat_id=seat_id, now=now)
+    seat = seat_service.release_seat(user_id=user_id, seat_id=seat_id, clock=current_clock())
     return {"message": f"Seat {seat.label} released", "seat": seat_json(seat, now=now, viewer_id=user_id)}
 
 

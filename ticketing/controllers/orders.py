@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..clock import current_time
+from ..clock import current_clock, current_time
 from ..errors import OrderNotFoundError
 from ..models import format_price
 from ..security import current_user_id
@@ -17,7 +17,7 @@ def create(data: dict) -> tuple[dict, int]:
     order = order_service.create_order(
         user_id=current_user_id(),
         seat_ids=data["seat_ids"],
-        now=current_time(),
+        clock=current_clock(),
         checkout_seconds=current_app.config["CHECKOUT_TTL_SECONDS"],
         max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
     )
@@ -32,7 +32,7 @@ def pay(order_id: int, data: dict, headers: dict) -> dict:
         order_id=order_id,
         payment_token=data.get("payment_token"),
         idempotency_key=headers.get("idempotency_key"),
-        now=current_time(),
+        clock=current_clock(),
         gateway=current_app.extensions["payment_gateway"],
     )
     paid = f"{format_price(order.total_cents)} {order.currency}"
@@ -40,7 +40,7 @@ def pay(order_id: int, data: dict, headers: dict) -> dict:
 
 
 def cancel(order_id: int) -> dict:
-    order = order_service.cancel_order(user_id=current_user_id(), order_id=order_id, now=current_time())
+    order = order_service.cancel_order(user_id=current_user_id(), order_id=order_id, clock=current_clock())
     return {"message": f"Order {order.id} cancelled; its seats are free again", "order": order_json(order)}
 
 

@@ -13,11 +13,24 @@ from .order import (
     order_status,
 )
 from .payment import Payment
-from .seat import AVAILABLE, BOOKED, LOCKED, SEAT_STATUSES, Seat, effective_status, format_price, status_filter
+from .seat import (
+    AVAILABLE,
+    BOOKED,
+    LOCKED,
+    SEAT_STATUSES,
+    Seat,
+    effective_status,
+    effective_status_sql,
+    format_price,
+    is_live_lock,
+    live_lock,
+    run_out_lock,
+    status_filter,
+)
 from .ticket import Ticket
 from .types import MAX_ID, iso, utcnow
 from .user import RevokedToken, User
-from .version import EventVersion
+from .version import ChangeClock
 
 __all__ = [
     "AVAILABLE",
@@ -31,8 +44,8 @@ __all__ = [
     "PAYMENT_FAILED",
     "PENDING_PAYMENT",
     "SEAT_STATUSES",
+    "ChangeClock",
     "Event",
-    "EventVersion",
     "Order",
     "OrderSeat",
     "Payment",
@@ -41,9 +54,13 @@ __all__ = [
     "Ticket",
     "User",
     "effective_status",
+    "effective_status_sql",
     "format_price",
+    "is_live_lock",
     "iso",
+    "live_lock",
     "order_status",
+    "run_out_lock",
     "status_filter",
     "utcnow",
 ]

@@ -36,14 +36,18 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    def status_at(self, now: datetime) -> str:
+    def status_at(self, now: datetime, *, payment_in_flight: bool = False) -> str:
         """The order's state at `now`: a pending order past its time reads as expired."""
-        return order_status(self.status, self.expires_at, now)
+        return order_status(self.status, self.expires_at, now, payment_in_flight=payment_in_flight)
 
 
-def order_status(status: str, expires_at: datetime, now: datetime) -> str:
-    """Return an order's state at `now` from its stored status and deadline."""
-    if status == PENDING_PAYMENT and expires_at <= now:
+def order_status(status: str, expires_at: datetime, now: datetime, *, payment_in_flight: bool = False) -> str:
+    """Return an order's state at `now` from its stored status and deadline.
+
+    A pending order past its time reads as expired, unless a payment of it is still unsettled: that
+    payment may yet book it, so until it settles the order stays pending.
+    """
+    if status == PENDING_PAYMENT and expires_at <= now and not payment_in_flight:
         return EXPIRED
     return status
 

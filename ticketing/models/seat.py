@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, and_, or_, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    case,
+    literal_column,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -12,13 +26,16 @@ from .types import BigId
 
 AVAILABLE, LOCKED, BOOKED = "available", "locked", "booked"
 SEAT_STATUSES = (AVAILABLE, LOCKED, BOOKED)
+# A literal, so that the partial index on locked seats also serves prepared statements.
+_LOCKED_LITERAL = literal_column(f"'{LOCKED}'")
 
 
 class Seat(db.Model):
     """A seat. `status` is what was last written; `effective_status` is what it is now.
 
     A hold is `status == "locked"` with `holder_id` and `locked_until`; once `locked_until`
-    has passed, the seat is available again without anything being written.
+    has passed, the seat is available again without anything being written. Only the seat ledger
+    (services.ledger) writes these columns.
     """
 
     __tablename__ = "seats"
@@ -49,45 +66,55 @@ class Seat(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     # The pending order holding the seat (its `locked_until` is the order's deadline).
     order_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("orders.id", ondelete="SET NULL"))
-    # The event version (services.versions) of the transaction that last changed the seat; 0: never.
+    # The change stamp of the transaction that last changed the seat (database.change_stamp); 0: never.
     changed_in: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def status_at(self, now: datetime) -> str:
-        """The seat's state at `now` (an expired lock reads as available)."""
+        """The seat's state at `now` (a lock that has run out reads as available)."""
         return effective_status(self.status, self.locked_until, now)
 
-    def is_held_by(self, user_id: int, now: datetime) -> bool:
-        """True when `user_id` holds a live lock on this seat at `now`."""
-        return self.status_at(now) == LOCKED and self.holder_id == user_id
 
-    def take(self, *, user_id: int, until: datetime, order_id: int | None = None) -> None:
-        """Hold the seat for the user (and order) until `until`."""
-        self.status, self.holder_id, self.locked_until, self.order_id = LOCKED, user_id, until, order_id
-
-    def free(self) -> None:
-        """Make the seat available again."""
-        self.status, self.holder_id, self.locked_until, self.order_id = AVAILABLE, None, None, None
-
-    def book(self) -> None:
-        """Mark the seat sold (the holder stays on record as the buyer)."""
-        self.status, self.locked_until = BOOKED, None
+# The one definition of "a hold is still live", in Python and in SQL. A seat stored as locked whose
+# `locked_until` has passed, or is missing, is available: no clean-up has to run first.
 
 
 def effective_status(status: str, locked_until: datetime | None, now: datetime) -> str:
     """Return the state of a seat at `now` from its stored `status` and `locked_until`."""
-    if status == LOCKED and (locked_until is None or locked_until <= now):
+    if status == LOCKED and not is_live_lock(status, locked_until, now):
         return AVAILABLE
     return status
 
 
-def status_filter(status: str, now: datetime):
-    """A SQL condition selecting the seats whose state at `now` is `status`."""
-    if status == BOOKED:
-        return Seat.status == BOOKED
-    live_lock = and_(Seat.status == LOCKED, Seat.locked_until > now)
+def is_live_lock(status: str, locked_until: datetime | None, now: datetime) -> bool:
+    """True when the stored state is a hold that still runs at `now`."""
+    return status == LOCKED and locked_until is not None and locked_until > now
+
+
+def live_lock(now: datetime, seats=None) -> ColumnElement[bool]:
+    """SQL: the seat is held at `now` (`is_live_lock`); never NULL, so it may be negated safely."""
+    columns = (seats if seats is not None else Seat.__table__).c
+    return and_(columns.status == _LOCKED_LITERAL, columns.locked_until.is_not(None), columns.locked_until > now)
+
+
+def run_out_lock(now: datetime, seats=None) -> ColumnElement[bool]:
+    """SQL: the seat is stored as locked but its hold is over at `now` (what clean-up writes down)."""
+    columns = (seats if seats is not None else Seat.__table__).c
+    return and_(columns.status == _LOCKED_LITERAL, or_(columns.locked_until.is_(None), columns.locked_until <= now))
+
+
+def effective_status_sql(now: datetime, seats=None) -> ColumnElement[str]:
+    """SQL: `effective_status` of each row at `now`."""
+    columns = (seats if seats is not None else Seat.__table__).c
+    return case((run_out_lock(now, seats), AVAILABLE), else_=columns.status)
+
+
+def status_filter(status: str, now: datetime) -> ColumnElement[bool]:
+    """SQL: the seats whose state at `now` is `status`."""
     if status == LOCKED:
-        return live_lock
-    return or_(Seat.status == AVAILABLE, and_(Seat.status == LOCKED, Seat.locked_until <= now))
+        return live_lock(now)
+    if status == AVAILABLE:
+        return or_(Seat.status == AVAILABLE, run_out_lock(now))
+    return Seat.status == status
 
 
 def format_price(cents: int) -> str:

@@ -1,21 +1,19 @@
-"""A version per event that moves with every committed seat change (seat-map ETags, the change feed)."""
+"""SQLite's change clock: one counter that every seat-changing write transaction moves at COMMIT."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey
+from sqlalchemy import BigInteger, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 
 
-class EventVersion(db.Model):
-    """The event's counter: bumped, under its row lock, by every transaction that changes seats.
+class ChangeClock(db.Model):
+    """One row. On SQLite, writers are serialised, so a counter bumped at COMMIT stamps changes in
+    commit order without making anyone queue who would not queue anyway. PostgreSQL does not use it:
+    there the writing transaction's own id is the stamp (see database.change_stamp)."""
 
-    The row lock is held until COMMIT, so versions are handed out in commit order: a reader that
-    sees version N has every change up to N before it (what makes the change feed's cursor complete).
-    """
+    __tablename__ = "change_clock"
 
-    __tablename__ = "event_versions"
-
-    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import BOOKED, LOCKED, Event, Seat, effective_status, status_filter
+from ..models import BOOKED, LOCKED, Event, Seat, effective_status, live_lock, status_filter
 from . import versions
 
 _booked = func.coalesce(func.sum(case((Seat.status == BOOKED, 1), else_=0)), 0)
@@ -40,7 +40,7 @@ class SeatView:
 
 
 def _summaries(now: datetime, event_id: int | None = None) -> list[EventSummary]:
-    locked = func.coalesce(func.sum(case(((Seat.status == LOCKED) & (Seat.locked_until > now), 1), else_=0)), 0)
+    locked = func.coalesce(func.sum(case((live_lock(now), 1), else_=0)), 0)
     query = (
         select(Event.id, Event.name, Event.starts_at, Event.currency, func.count(Seat.id), locked, _booked)
         .outerjoin(Seat, Seat.event_id == Event.id)

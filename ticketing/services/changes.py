@@ -1,26 +1,24 @@
 """The change feed of an event's seat map: which seats changed after a cursor, and to what.
 
-The cursor is the event's version (services.versions): versions are handed out in commit order and
-every changed seat records the version that changed it, so "the seats with `changed_in > since`" is
-complete, whichever worker or host made the change. A lock that runs out changes nothing by itself;
-`expire_due` writes it down (as the sweeper would), so that it reaches the feed as well.
+Reading the feed first writes down the event's holds that ran out (services.expiry), so a hold that
+simply runs out reaches every follower as a change to `available`.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from ..errors import InvalidRequestError
+from ..errors import EventNotFoundError, InvalidRequestError
 from ..extensions import db
-from ..models import Seat, effective_status
-from .holds import expire_holds
-from .orders import expire_orders
-from .versions import current_version, ran_out_locks
+from ..models import effective_status
+from . import versions
+from .expiry import expire_seats_due
 
-_SEATS = Seat.__table__
+# Blocks until the event may have changes for a follower at `after`, or `timeout` seconds pass.
+WaitForChange = Callable[..., bool]
 
 
 @dataclass(frozen=True)
@@ -35,41 +33,41 @@ class Feed:
     changes: list[Change]
 
 
-def expire_due(*, event_id: int, now: datetime) -> int:
-    """Release the event's locks and orders whose time passed before `now`; return how many seats were freed.
-
-    One indexed count when there is nothing to do (the usual case). The releases re-check every
-    row under its lock, so several requests doing this at once free each seat once.
-    """
-    if not db.session.scalar(ran_out_locks(event_id, now)):
-        return 0
-    expire_orders(now=now, event_id=event_id)
-    return expire_holds(now=now, event_id=event_id)
-
-
-def read_changes(*, event_id: int, since: int | None, now: datetime) -> Feed | None:
+def read_changes(*, event_id: int, since: int | None, now: datetime) -> Feed:
     """The seats of the event changed after `since`, oldest change first, each once with its status at `now`.
 
-    None when there is no such event. `since` left out: the current cursor and no changes.
+    `since` left out: the current cursor and no changes.
     """
-    cursor = current_version(db.session, event_id)
-    if cursor is None:
-        return None
-    if since is None:
-        return Feed(cursor=cursor, changes=[])
-    if since > cursor:
+    found = versions.changed_seats(db.session, event_id=event_id, since=since)
+    if found is None:
+        raise EventNotFoundError()
+    if since is not None and since > found.cursor:
         raise InvalidRequestError(
             "This cursor was not handed out by this event's feed; leave `since` out to start again.",
-            details={"since": [f"Must be at most the event's current cursor, {cursor}."]},
+            details={"since": [f"Must be at most the event's current cursor, {found.cursor}."]},
         )
-    rows = db.session.execute(
-        select(_SEATS.c.id, _SEATS.c.status, _SEATS.c.locked_until, _SEATS.c.changed_in)
-        .where(_SEATS.c.event_id == event_id, _SEATS.c.changed_in > since)
-        .order_by(_SEATS.c.changed_in, _SEATS.c.id)
-    ).all()
-    if rows:
-        # On PostgreSQL each statement sees what is committed when it starts: a change committed
-        # between the two reads is included, and the cursor moves past it.
-        cursor = max(cursor, rows[-1].changed_in)
-    changes = [Change(seat_id=row.id, status=effective_status(row.status, row.locked_until, now)) for row in rows]
-    return Feed(cursor=cursor, changes=changes)
+    changes = [Change(seat_id=row.id, status=effective_status(row.status, row.locked_until, now)) for row in found.rows]
+    return Feed(cursor=found.cursor, changes=changes)
+
+
+def follow_feed(
+    *,
+    event_id: int,
+    since: int | None,
+    wait_seconds: float,
+    clock: Callable[[], datetime],
+    wait_for_change: WaitForChange,
+) -> Feed:
+    """Read the feed; with nothing new and `wait_seconds` > 0, wait for a change, then read again.
+
+    While waiting the request holds no transaction and no connection.
+    """
+    deadline = time.monotonic() + wait_seconds
+    expire_seats_due(event_id=event_id, now=clock())
+    while True:
+        feed = read_changes(event_id=event_id, since=since, now=clock())
+        remaining = deadline - time.monotonic()
+        if feed.changes or since is None or remaining <= 0:
+            return feed
+        db.session.close()  # end the read (SQLite's snapshot too) and give the connection back
+        wait_for_change(event_id, after=feed.cursor, timeout=remaining)

@@ -14,7 +14,6 @@ from ..errors import (
     HoldLimitReachedError,
     InvalidRequestError,
     OrderNotCancellableError,
-    OrderNotFoundError,
     SeatNotFoundError,
     SeatsUnavailableError,
 )
@@ -31,10 +30,12 @@ from ..models import (
     Payment,
     Seat,
     Ticket,
+    effective_status,
 )
 from ..models.payment import PROCESSING
-from .locking import count_live_holds, lock_seats, lock_user
-from .versions import seats_changed
+from . import ledger
+from .row_locks import select_order_for_update, select_seats_for_update, select_user_for_update
+from .seats import Clock
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,16 @@ class OrderView:
     tickets: list[TicketView]
 
 
-def _available_to(seat: Seat, user_id: int, now: datetime) -> bool:
+def _available_to(seat, user_id: int, now: datetime) -> bool:
     # Free, or the caller's own plain lock (which the order takes over); never another order's seat.
-    state = seat.status_at(now)
+    state = effective_status(seat.status, seat.locked_until, now)
     if state == AVAILABLE:
         return True
     return state == LOCKED and seat.holder_id == user_id and seat.order_id is None
 
 
 def create_order(
-    *, user_id: int, seat_ids: list[int], now: datetime, checkout_seconds: int, max_seats_per_user: int
+    *, user_id: int, seat_ids: list[int], clock: Clock, checkout_seconds: int, max_seats_per_user: int
 ) -> OrderView:
     """Take every seat for the user until `now + checkout_seconds` in a pending order, or none."""
     if not seat_ids:
@@ -74,8 +75,9 @@ def create_order(
     if len(set(seat_ids)) != len(seat_ids):
         raise InvalidRequestError(details={"seat_ids": ["A seat appears more than once."]})
     with write_transaction() as session:
-        lock_user(session, user_id)
-        seats = lock_seats(session, seat_ids)
+        select_user_for_update(session, user_id)
+        seats = select_seats_for_update(session, seat_ids)
+        now = clock()
         missing = sorted(set(seat_ids) - {seat.id for seat in seats})
         if missing:
             raise SeatNotFoundError(f"No seat with id {', '.join(map(str, missing))}.")
@@ -89,8 +91,8 @@ def create_order(
                 details={"unavailable": unavailable},
             )
         event_id = event_ids.pop()
-        already_mine = sum(1 for seat in seats if seat.status_at(now) == LOCKED)
-        held_elsewhere = count_live_holds(session, user_id=user_id, event_id=event_id, now=now) - already_mine
+        already_mine = sum(1 for seat in seats if effective_status(seat.status, seat.locked_until, now) == LOCKED)
+        held_elsewhere = ledger.count_live_holds(session, user_id=user_id, event_id=event_id, now=now) - already_mine
         if held_elsewhere + len(seats) > max_seats_per_user:
             raise HoldLimitReachedError(
                 f"This order would make {held_elsewhere + len(seats)} seats held in this event; "
@@ -109,32 +111,24 @@ def create_order(
         session.add(order)
         session.flush()
         session.add_all(OrderSeat(order_id=order.id, seat_id=seat.id) for seat in seats)
-        for seat in seats:
-            seat.take(user_id=user_id, until=order.expires_at, order_id=order.id)
-        seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
+        ledger.put_in_order(session, seats, user_id=user_id, order_id=order.id, until=order.expires_at)
         view = order_views(session, [order], now)[0]
     return view
 
 
-def release_order_seats(session: Session, orders: list[Order]) -> list[Seat]:
-    """Free the seats the orders still hold (row-locked, by id), then record the change; return them."""
+def order_seats_for_update(session: Session, orders: list[Order]) -> list:
+    """Lock the rows of every seat the orders were for (held by them still or not), by id."""
     order_ids = {order.id for order in orders}
     if not order_ids:
         return []
     seat_ids = session.scalars(select(OrderSeat.seat_id).where(OrderSeat.order_id.in_(order_ids))).all()
-    seats = [seat for seat in lock_seats(session, seat_ids) if seat.order_id in order_ids and seat.status == LOCKED]
-    for seat in seats:
-        seat.free()
-    seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
-    return seats
+    return select_seats_for_update(session, seat_ids)
 
 
-def lock_order(session: Session, *, order_id: int, user_id: int | None) -> Order:
-    """Lock the order's row; another user's order is as absent as a missing one."""
-    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
-    if order is None or (user_id is not None and order.user_id != user_id):
-        raise OrderNotFoundError()
-    return order
+def release_order_seats(session: Session, orders: list[Order]) -> None:
+    """Give back the seats the orders still hold (the order rows are locked by the caller)."""
+    seats = order_seats_for_update(session, orders)
+    ledger.release_seats(session, ledger.seats_held_by_orders(seats, {order.id for order in orders}))
 
 
 def has_payment_in_flight(session: Session, order_id: int) -> bool:
@@ -143,15 +137,16 @@ def has_payment_in_flight(session: Session, order_id: int) -> bool:
     return session.scalar(query) is not None
 
 
-def cancel_order(*, user_id: int, order_id: int, now: datetime) -> OrderView:
+def cancel_order(*, user_id: int, order_id: int, clock: Clock) -> OrderView:
     """Cancel the user's pending order and free its seats."""
     with write_transaction() as session:
-        order = lock_order(session, order_id=order_id, user_id=user_id)
+        order = select_order_for_update(session, order_id=order_id, user_id=user_id)
+        now = clock()
+        if order.status == PENDING_PAYMENT and has_payment_in_flight(session, order.id):
+            raise OrderNotCancellableError("A payment for this order is being processed.")
         state = order.status_at(now)
         if state != PENDING_PAYMENT:
             raise OrderNotCancellableError(f"The order is {state.replace('_', ' ')} and cannot be cancelled.")
-        if has_payment_in_flight(session, order.id):
-            raise OrderNotCancellableError("A payment for this order is being processed.")
         order.status = CANCELLED
         release_order_seats(session, [order])
         view = order_views(session, [order], now)[0]
@@ -161,8 +156,6 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> OrderView:
 def expire_orders(*, now: datetime, batch_size: int = 500, event_id: int | None = None) -> int:
     """Write `expired` on pending orders past their time (of one event, or all) and free their seats;
     return how many. An order with a payment in flight is left to reconciliation.
-
-    All the batch's seats are freed together, so the event counters are taken once, last.
     """
     expired = 0
     in_flight = select(Payment.id).where(Payment.order_id == Order.id, Payment.status == PROCESSING).exists()
@@ -172,7 +165,7 @@ def expire_orders(*, now: datetime, batch_size: int = 500, event_id: int | None 
     overdue = overdue.order_by(Order.id).limit(batch_size).with_for_update(skip_locked=True)
     while True:
         with write_transaction() as session:
-            orders = session.scalars(overdue).all()
+            orders = session.scalars(overdue.execution_options(populate_existing=True)).all()
             for order in orders:
                 order.status = EXPIRED
             release_order_seats(session, list(orders))
@@ -196,11 +189,15 @@ def list_orders(*, user_id: int, now: datetime) -> list[OrderView]:
 
 
 def order_views(session: Session, orders: list[Order], now: datetime) -> list[OrderView]:
-    """Views of the orders with their seats and tickets, in three queries whatever their number."""
+    """Views of the orders with their seats and tickets, in four queries whatever their number."""
     ids = [order.id for order in orders]
     seat_ids: dict[int, list[int]] = defaultdict(list)
     tickets: dict[int, list[TicketView]] = defaultdict(list)
+    in_flight: set[int] = set()
     if ids:
+        in_flight = set(
+            session.scalars(select(Payment.order_id).where(Payment.order_id.in_(ids), Payment.status == PROCESSING))
+        )
         for order_id, seat_id in session.execute(
             select(OrderSeat.order_id, OrderSeat.seat_id).where(OrderSeat.order_id.in_(ids)).order_by(OrderSeat.seat_id)
         ):
@@ -216,7 +213,7 @@ def order_views(session: Session, orders: list[Order], now: datetime) -> list[Or
         OrderView(
             id=order.id,
             event_id=order.event_id,
-            status=order.status_at(now),
+            status=order.status_at(now, payment_in_flight=order.id in in_flight),
             seat_ids=seat_ids[order.id],
             total_cents=order.total_cents,
             currency=order.currency,

@@ -1,14 +1,15 @@
 """Paying an order: record the attempt, charge, then settle — so a charge is never lost.
 
-1. Under the order's row lock: check the order, then record a `processing` payment and commit.
-2. Call the gateway with the payment's `reference` as its idempotency key (no lock held).
-3. Under the order's row lock again: settle. A success books the seats if the order still holds
-   every one (then the order is paid, one ticket per seat); if someone took a seat after the order
+1. `_begin_payment`, under the order's row lock: check the order, record a `processing` payment, commit.
+2. `_charge`: call the gateway with the payment's `reference` as its idempotency key (no lock held).
+3. `settle_payment`, under the order's row lock again: a success books the seats if the order still
+   holds every one (the order is paid, one ticket per seat); if someone took a seat after the order
    ran out, the charge is refunded. A decline frees the seats; a gateway failure changes nothing.
 
-If the process dies between 2 and 3, the payment stays `processing`: `reconcile_payments` (run by
-`flask expire-holds`) asks the gateway what became of that reference and settles it the same way.
-A repeated request with the same Idempotency-Key gets the first answer and charges nothing.
+If the process dies between 2 and 3, the payment stays `processing`. A retry with the same
+Idempotency-Key asks the gateway what became of that reference and settles it at once
+(`_replay`); otherwise `reconcile_payments` (the sweeper) does the same after a while. While a
+payment is unsettled the order reads `pending_payment`, never `expired`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..errors import (
     PaymentInProgressError,
 )
 from ..extensions import db
-from ..models import EXPIRED, LOCKED, PAID, PAYMENT_FAILED, PENDING_PAYMENT, Order, OrderSeat, Payment, Ticket
+from ..models import EXPIRED, PAID, PAYMENT_FAILED, PENDING_PAYMENT, Order, Payment, Ticket
 from ..models.payment import (
     ABANDONED,
     DECLINED,
@@ -43,26 +44,45 @@ from ..models.payment import (
     SUCCEEDED,
     payment_reference,
 )
-from . import gateways
+from . import gateways, ledger
 from .gateways import ChargeOutcome, PaymentGateway
-from .locking import lock_seats
-from .orders import OrderView, has_payment_in_flight, lock_order, order_views, release_order_seats
-from .seats import new_ticket_code
-from .versions import seats_changed
+from .orders import (
+    OrderView,
+    has_payment_in_flight,
+    order_seats_for_update,
+    order_views,
+    release_order_seats,
+)
+from .row_locks import select_order_for_update
+from .seats import Clock, new_ticket_code
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Attempt:
-    """What step 1 decided: charge this payment, or answer from an earlier one."""
+class ChargeRequest:
+    """Step 1 recorded a new attempt: charge it."""
 
     payment_id: int
-    charge: bool
-    reference: str = ""
-    amount_cents: int = 0
-    currency: str = ""
-    token: str = ""
+    reference: str
+    amount_cents: int
+    currency: str
+    token: str
+
+
+@dataclass(frozen=True)
+class EarlierPayment:
+    """Step 1 found (or made and settled) a payment whose outcome is the answer."""
+
+    payment_id: int
+
+
+@dataclass(frozen=True)
+class OrderRanOut:
+    """Step 1 found the order past its time (and wrote that down)."""
+
+
+PaymentStart = ChargeRequest | EarlierPayment | OrderRanOut
 
 
 def pay_order(
@@ -71,116 +91,142 @@ def pay_order(
     order_id: int,
     payment_token: str | None,
     idempotency_key: str | None,
-    now: datetime,
+    clock: Clock,
     gateway: PaymentGateway,
     wait_seconds: float = 10.0,
 ) -> OrderView:
     """Pay the user's pending order; return it paid, or raise the reason it is not."""
-    try:
-        attempt = _record_attempt(
-            user_id=user_id,
-            order_id=order_id,
-            payment_token=payment_token,
-            idempotency_key=idempotency_key,
-            now=now,
-            provider=gateway.name,
-        )
-    except IntegrityError:
-        # The same new Idempotency-Key twice at once: the other request recorded it first.
-        attempt = _Attempt(payment_id=_payment_id_for(order_id, idempotency_key), charge=False)
-    if not attempt.charge:
-        return _answer_of(attempt.payment_id, now=now, wait_seconds=wait_seconds)
-    try:
-        outcome = gateway.charge(
-            reference=attempt.reference,
-            amount_cents=attempt.amount_cents,
-            currency=attempt.currency,
-            token=attempt.token,
-        )
-    except Exception:
-        # Unknown whether money moved: the payment stays `processing` until reconciled.
-        log.exception("payment %s: gateway call failed", attempt.payment_id)
-        raise PaymentGatewayError(
-            "The payment gateway did not answer; the payment will be checked and settled shortly."
-        ) from None
-    settle_payment(payment_id=attempt.payment_id, outcome=outcome, now=now, gateway=gateway)
-    return _answer_of(attempt.payment_id, now=now, wait_seconds=0)
+    start = _begin_payment(
+        user_id=user_id,
+        order_id=order_id,
+        payment_token=payment_token,
+        idempotency_key=idempotency_key,
+        clock=clock,
+        provider=gateway.name,
+    )
+    if isinstance(start, OrderRanOut):
+        raise OrderExpiredError()
+    if isinstance(start, EarlierPayment):
+        return _replay(start.payment_id, clock=clock, gateway=gateway, wait_seconds=wait_seconds)
+    outcome = _charge(gateway, start)
+    settle_payment(payment_id=start.payment_id, outcome=outcome, now=clock(), gateway=gateway)
+    return _answer_of(start.payment_id, now=clock())
 
 
-def _payment_id_for(order_id: int, idempotency_key: str | None) -> int:
-    db.session.rollback()
-    query = select(Payment.id).where(Payment.order_id == order_id, Payment.idempotency_key == idempotency_key)
-    return db.session.scalar(query)
-
-
-def _record_attempt(
+def _begin_payment(
     *,
     user_id: int,
     order_id: int,
     payment_token: str | None,
     idempotency_key: str | None,
-    now: datetime,
+    clock: Clock,
     provider: str,
-) -> _Attempt:
-    expired = False
-    with write_transaction() as session:
-        order = lock_order(session, order_id=order_id, user_id=user_id)
-        previous = None
-        if idempotency_key is not None:
-            previous = session.scalar(
-                select(Payment).where(Payment.order_id == order.id, Payment.idempotency_key == idempotency_key)
-            )
-            if previous is not None and previous.status not in (FAILED, ABANDONED):
-                return _Attempt(payment_id=previous.id, charge=False)
-        state = order.status_at(now)
-        if state == EXPIRED:
-            if order.status == PENDING_PAYMENT and not has_payment_in_flight(session, order.id):
-                order.status = EXPIRED
-                release_order_seats(session, [order])
-            expired = True
-        elif state != PENDING_PAYMENT:
-            raise OrderNotPayableError(f"The order is {state.replace('_', ' ')}; it cannot be paid.")
-        elif has_payment_in_flight(session, order.id):
-            raise PaymentInProgressError()
-        elif order.total_cents > 0 and not payment_token:
-            raise InvalidRequestError(details={"payment_token": ["Required: the order has a price."]})
-        else:
-            payment = previous or Payment(order_id=order.id, idempotency_key=idempotency_key, created_at=now)
-            if previous is not None:
-                payment.attempt += 1
-            payment.provider = provider if order.total_cents > 0 else "none"
-            payment.token = payment_token if order.total_cents > 0 else None
-            payment.amount_cents, payment.currency = order.total_cents, order.currency
-            payment.status, payment.updated_at = PROCESSING, now
-            session.add(payment)
-            session.flush()
+) -> PaymentStart:
+    """Step 1: decide under the order's row lock whether to charge, and record the attempt."""
+    try:
+        with write_transaction() as session:
+            order = select_order_for_update(session, order_id=order_id, user_id=user_id)
+            now = clock()
+            earlier = _payment_with_key(session, order.id, idempotency_key)
+            if earlier is not None and earlier.status not in (FAILED, ABANDONED):
+                return EarlierPayment(earlier.id)
+            if order.status == PENDING_PAYMENT and has_payment_in_flight(session, order.id):
+                raise PaymentInProgressError()
+            if _expire_if_ran_out(session, order, now):
+                return OrderRanOut()
+            _check_payable(order, now, payment_token)
+            payment = _record_attempt(session, order, earlier, idempotency_key, payment_token, provider, now)
             if order.total_cents == 0:
                 # Nothing to charge: settle at once, in this transaction.
                 _settle_locked(session, order, payment, ChargeOutcome(gateways.SUCCEEDED), now)
-                return _Attempt(payment_id=payment.id, charge=False)
-            attempt = _Attempt(
+                return EarlierPayment(payment.id)
+            return ChargeRequest(
                 payment_id=payment.id,
-                charge=True,
                 reference=payment.reference,
                 amount_cents=payment.amount_cents,
                 currency=payment.currency,
                 token=payment_token,
             )
-    if expired:
-        raise OrderExpiredError()
-    return attempt
+    except IntegrityError:
+        # The same new Idempotency-Key twice at once: the other request recorded it first.
+        return EarlierPayment(_payment_with_key(db.session, order_id, idempotency_key).id)
+
+
+def _payment_with_key(session: Session, order_id: int, idempotency_key: str | None) -> Payment | None:
+    if idempotency_key is None:
+        return None
+    query = select(Payment).where(Payment.order_id == order_id, Payment.idempotency_key == idempotency_key)
+    return session.scalar(query)
+
+
+def _expire_if_ran_out(session: Session, order: Order, now: datetime) -> bool:
+    """True when the order is past its time (no payment in flight); its seats are given back."""
+    if order.status_at(now) != EXPIRED:
+        return False
+    if order.status == PENDING_PAYMENT:
+        order.status = EXPIRED
+        release_order_seats(session, [order])
+    return True
+
+
+def _check_payable(order: Order, now: datetime, payment_token: str | None) -> None:
+    state = order.status_at(now)
+    if state != PENDING_PAYMENT:
+        raise OrderNotPayableError(f"The order is {state.replace('_', ' ')}; it cannot be paid.")
+    if order.total_cents > 0 and not payment_token:
+        raise InvalidRequestError(details={"payment_token": ["Required: the order has a price."]})
+
+
+def _record_attempt(
+    session: Session,
+    order: Order,
+    earlier: Payment | None,
+    idempotency_key: str | None,
+    payment_token: str | None,
+    provider: str,
+    now: datetime,
+) -> Payment:
+    """A `processing` payment row: new, or the next attempt of a failed one with the same key."""
+    payment = earlier or Payment(order_id=order.id, idempotency_key=idempotency_key, created_at=now)
+    if earlier is not None:
+        payment.attempt += 1
+    charged = order.total_cents > 0
+    payment.provider = provider if charged else "none"
+    payment.token = payment_token if charged else None
+    payment.amount_cents, payment.currency = order.total_cents, order.currency
+    payment.status, payment.updated_at = PROCESSING, now
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def _charge(gateway: PaymentGateway, request: ChargeRequest) -> ChargeOutcome:
+    """Step 2: the gateway call, with no transaction open."""
+    db.session.close()  # no snapshot or connection held while the gateway thinks
+    try:
+        return gateway.charge(
+            reference=request.reference,
+            amount_cents=request.amount_cents,
+            currency=request.currency,
+            token=request.token,
+        )
+    except Exception:
+        # Unknown whether money moved: the payment stays `processing` until a retry or the sweeper asks.
+        log.exception("payment %s: gateway call failed", request.payment_id)
+        raise PaymentGatewayError(
+            "The payment gateway did not answer; pay again with the same Idempotency-Key to settle it."
+        ) from None
 
 
 def _fulfil(session: Session, order: Order, now: datetime) -> bool:
     """Book the order's seats and issue tickets, if the order still holds every one of them."""
-    seat_ids = session.scalars(select(OrderSeat.seat_id).where(OrderSeat.order_id == order.id)).all()
-    seats = lock_seats(session, seat_ids)
-    if len(seats) != len(seat_ids) or any(seat.order_id != order.id or seat.status != LOCKED for seat in seats):
+    seats = order_seats_for_update(session, [order])
+    if not seats or len(ledger.seats_held_by_orders(seats, {order.id})) != len(seats):
         return False
-    for seat in seats:
-        seat.book()
-        session.add(Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=order.user_id, order_id=order.id))
-    seats_changed(session, [(seat.event_id, seat.id) for seat in seats])
+    ledger.book_seats(session, seats)
+    session.add_all(
+        Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=order.user_id, order_id=order.id) for seat in seats
+    )
     order.status, order.paid_at = PAID, now
     return True
 
@@ -214,7 +260,7 @@ def settle_payment(*, payment_id: int, outcome: ChargeOutcome, now: datetime, ga
     """Step 3: apply the gateway's outcome to a `processing` payment (a settled one is left alone)."""
     with write_transaction() as session:
         order_id = session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
-        order = lock_order(session, order_id=order_id, user_id=None)
+        order = select_order_for_update(session, order_id=order_id, user_id=None)
         payment = session.scalar(
             select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
         )
@@ -236,23 +282,39 @@ def refund_payment(
         log.exception("payment %s: refund failed; reconciliation will retry", payment_id)
         return False
     with write_transaction() as session:
-        payment = session.get(Payment, payment_id, with_for_update=True)
+        payment = session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
         if payment.status == REFUND_PENDING:
             payment.status, payment.updated_at = REFUNDED, now
     return True
 
 
-def _answer_of(payment_id: int, *, now: datetime, wait_seconds: float) -> OrderView:
-    """The answer a payment stands for: the paid order, or the error it ended in."""
+def _replay(payment_id: int, *, clock: Clock, gateway: PaymentGateway, wait_seconds: float) -> OrderView:
+    """The answer of a request repeated with the same Idempotency-Key.
+
+    A payment still `processing` was either interrupted after the charge (the gateway knows the
+    outcome: settle it now) or is being charged by a request still running (wait for its answer).
+    """
+    payment = _fresh_payment(payment_id)
+    if payment.status == PROCESSING and payment.provider != "none":
+        outcome = gateway.find_charge(reference=payment.reference, token=payment.token)
+        if outcome is not None:
+            settle_payment(payment_id=payment_id, outcome=outcome, now=clock(), gateway=gateway)
     deadline = time.monotonic() + wait_seconds
-    while True:
-        db.session.rollback()  # a fresh snapshot on each look
-        payment = db.session.get(Payment, payment_id, populate_existing=True)
-        if payment.status != PROCESSING:
-            break
+    while _fresh_payment(payment_id).status == PROCESSING:
         if time.monotonic() >= deadline:
             raise PaymentInProgressError()
         time.sleep(0.05)
+    return _answer_of(payment_id, now=clock())
+
+
+def _fresh_payment(payment_id: int) -> Payment:
+    db.session.rollback()  # a fresh snapshot on each look
+    return db.session.get(Payment, payment_id, populate_existing=True)
+
+
+def _answer_of(payment_id: int, *, now: datetime) -> OrderView:
+    """The answer a settled payment stands for: the paid order, or the error it ended in."""
+    payment = _fresh_payment(payment_id)
     if payment.status == SUCCEEDED:
         order = db.session.get(Order, payment.order_id)
         return order_views(db.session, [order], now)[0]
@@ -264,6 +326,8 @@ def _answer_of(payment_id: int, *, now: datetime, wait_seconds: float) -> OrderV
         raise OrderExpiredError(
             "The order expired and its seats were taken before the payment arrived; the charge is refunded."
         )
+    if payment.status == PROCESSING:
+        raise PaymentInProgressError()
     raise PaymentGatewayError()
 
 
@@ -286,11 +350,7 @@ def reconcile_payments(*, now: datetime, gateway: PaymentGateway, stale_after_se
     for payment_id, attempt, token in stale:
         outcome = gateway.find_charge(reference=payment_reference(payment_id, attempt), token=token)
         if outcome is None:
-            with write_transaction() as session:
-                payment = session.get(Payment, payment_id, with_for_update=True)
-                if payment.status == PROCESSING:
-                    payment.status, payment.updated_at = ABANDONED, now
-                    abandoned += 1
+            abandoned += _abandon(payment_id, now)
             continue
         settle_payment(payment_id=payment_id, outcome=outcome, now=now, gateway=gateway)
         settled += 1
@@ -303,3 +363,13 @@ def reconcile_payments(*, now: datetime, gateway: PaymentGateway, stale_after_se
             payment_id=payment_id, charge_id=charge_id, amount_cents=amount, gateway=gateway, now=now
         )
     return ReconcileReport(settled=settled, abandoned=abandoned, refunded=refunded)
+
+
+def _abandon(payment_id: int, now: datetime) -> bool:
+    """Mark a payment the gateway never saw as abandoned (the order may be paid again)."""
+    with write_transaction() as session:
+        payment = session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
+        if payment.status != PROCESSING:
+            return False
+        payment.status, payment.updated_at = ABANDONED, now
+        return True

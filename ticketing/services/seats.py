@@ -1,12 +1,12 @@
-"""Locking, confirming and releasing one seat."""
+"""Holding, confirming and releasing one seat."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import metrics
@@ -21,17 +21,17 @@ from ..errors import (
     SeatNotFoundError,
     SeatNotLockedError,
 )
-from ..models import BOOKED, LOCKED, Seat, Ticket, effective_status
+from ..models import AVAILABLE, BOOKED, LOCKED, Ticket, effective_status, is_live_lock
+from . import ledger
 from .catalogue import SeatView, seat_view
-from .locking import live_holds, lock_seats, lock_user
-from .versions import seats_changed
+from .row_locks import select_seats_for_update, select_user_for_update
 
-_SEATS = Seat.__table__
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
 class Confirmation:
-    seat: Seat
+    seat: SeatView
     ticket: Ticket
 
 
@@ -40,25 +40,24 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _one_seat(session, seat_id: int) -> Seat:
-    seats = lock_seats(session, [seat_id])
+def _one_seat(session, seat_id: int):
+    seats = select_seats_for_update(session, [seat_id])
     if not seats:
         raise SeatNotFoundError()
     return seats[0]
 
 
-def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, max_seats_per_user: int) -> SeatView:
-    """Hold the seat for the user until `now + hold_seconds`; the holder locking again renews it.
+def lock_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, max_seats_per_user: int) -> SeatView:
+    """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
-    The hot path: the user's row, then the seat's row, are locked; one UPDATE writes the hold and,
-    for a new hold, checks the per-user limit in the same statement. Core statements, no ORM objects.
+    The hot path: the user's row, then the seat's row, are locked; "now" is read only then, so a
+    hold decided here never overlaps one decided by a transaction that committed before; one UPDATE
+    writes the hold and, for a new hold, checks the per-user limit in the same statement.
     """
     with write_transaction() as session:
-        lock_user(session, user_id)
-        connection = session.connection()  # Core on the session's connection: no ORM work per statement
-        seat = connection.execute(select(_SEATS).where(_SEATS.c.id == seat_id).with_for_update()).first()
-        if seat is None:
-            raise SeatNotFoundError()
+        select_user_for_update(session, user_id)
+        seat = _one_seat(session, seat_id)
+        now = clock()
         state = effective_status(seat.status, seat.locked_until, now)
         if state == BOOKED:
             raise SeatBookedError()
@@ -68,55 +67,48 @@ def lock_seat(*, user_id: int, seat_id: int, now: datetime, hold_seconds: int, m
         if renewing and seat.order_id is not None:
             raise SeatInOrderError()
         until = now + timedelta(seconds=hold_seconds)
-        change = (
-            update(_SEATS)
-            .where(_SEATS.c.id == seat_id)
-            .values(status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
-        )
-        if not renewing:
-            change = change.where(live_holds(user_id=user_id, event_id=seat.event_id, now=now) < max_seats_per_user)
-        if connection.execute(change).rowcount == 0:
+        limit = None if renewing else max_seats_per_user
+        if not ledger.hold_seat(session, seat, user_id=user_id, until=until, now=now, max_holds=limit):
             raise HoldLimitReachedError(
                 f"You already hold the most seats allowed for this event ({max_seats_per_user})."
             )
-        seats_changed(session, [(seat.event_id, seat.id)])
     metrics.record_seat_lock(renewed=renewing)
     return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until)
 
 
-def confirm_seat(*, user_id: int, seat_id: int, now: datetime) -> Confirmation:
+def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
     """Book a free seat that the user holds a live lock on, and issue its ticket."""
     try:
         with write_transaction() as session:
             seat = _one_seat(session, seat_id)
+            now = clock()
             if seat.status == BOOKED:
                 raise SeatBookedError()
             if seat.status != LOCKED or seat.holder_id != user_id:
                 raise SeatNotLockedError()
-            if seat.status_at(now) != LOCKED:
+            if not is_live_lock(seat.status, seat.locked_until, now):
                 raise LockExpiredError()
             if seat.order_id is not None:
                 raise SeatInOrderError()
             if seat.price_cents > 0:
                 raise PaymentRequiredError()
-            seat.book()
+            ledger.book_seats(session, [seat])
             ticket = Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=user_id)
             session.add(ticket)
-            seats_changed(session, [(seat.event_id, seat.id)])
     except IntegrityError:
-        # The unique ticket per seat: reached only if the locking above were wrong.
+        # The unique ticket per seat: reached only if the row locks above were wrong.
         raise SeatBookedError() from None
-    return Confirmation(seat=seat, ticket=ticket)
+    return Confirmation(seat=replace(seat_view(seat, now), status=BOOKED, locked_until=None), ticket=ticket)
 
 
-def release_seat(*, user_id: int, seat_id: int, now: datetime) -> Seat:
-    """Give up the user's live lock on the seat."""
+def release_seat(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
+    """Give up the user's live hold on the seat."""
     with write_transaction() as session:
         seat = _one_seat(session, seat_id)
-        if not seat.is_held_by(user_id, now):
+        now = clock()
+        if not (is_live_lock(seat.status, seat.locked_until, now) and seat.holder_id == user_id):
             raise SeatNotLockedError()
         if seat.order_id is not None:
             raise SeatInOrderError()
-        seat.free()
-        seats_changed(session, [(seat.event_id, seat.id)])
-    return seat
+        ledger.release_seats(session, [seat])
+    return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None)

@@ -10,7 +10,6 @@ from sqlalchemy import insert
 
 from ..database import write_transaction
 from ..models import Event, Seat
-from .versions import create_versions
 
 _ROW_RANGE = re.compile(r"^([A-Z]{1,3})(?:-([A-Z]{1,3}))?$")
 MAX_SEATS_PER_EVENT = 1_000_000
@@ -77,5 +76,4 @@ def seed_event(
             for number in range(1, per_row + 1)
         ]
         session.execute(insert(Seat), seats)
-        create_versions(session, event.id)
     return SeededEvent(id=event.id, seat_count=seat_count)

@@ -1,100 +1,111 @@
-"""Event versions: one counter per event, bumped inside every transaction that changes seats.
+"""Reading change stamps: the change feed's rows, seat-map versions, and what the feed watcher asks.
 
-The counter's row lock is held until COMMIT, so versions are handed out in commit order, and each
-changed seat records the version that changed it (`seats.changed_in`). Seat-map ETags read the
-counter; the change feed (services.changes) reads the seats changed after a version.
+Writers stamp each seat they change with their transaction's stamp (database.change_stamp); a reader's
+cursor (database.snapshot_cursor) is above the stamp of every transaction that has ended and at or
+below that of every one still running. "Seats with since <= changed_in < cursor" is therefore every
+change committed after `since` was handed out and before this read, whichever worker or host made it,
+and nothing still in flight is lost: it will carry a stamp at or above the new cursor.
+Each query below is one statement, so its cursor and its rows come from one snapshot.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal_column, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from ..models import LOCKED, Event, EventVersion, Seat
+from ..database import snapshot_cursor
+from ..models import Event, Seat, run_out_lock
 
-_VERSIONS = EventVersion.__table__
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
 
 
-def create_versions(session: Session, event_id: int) -> None:
-    """Give a new event its counter row."""
-    session.execute(insert(_VERSIONS), [{"event_id": event_id, "version": 0}])
+@dataclass(frozen=True)
+class FeedRows:
+    cursor: int
+    rows: list  # (id, status, locked_until, changed_in), oldest change first
 
 
-def seats_changed(session: Session, changes: Iterable[tuple[int, int]]) -> None:
-    """Record, in the caller's transaction, that seats changed: `changes` holds (event_id, seat_id) pairs.
+def changed_seats(session: Session, *, event_id: int, since: int | None) -> FeedRows | None:
+    """The event's seats changed in [since, cursor), with the cursor; None when there is no such event.
 
-    Call it last, after every seat row is locked and written: the counter rows are taken in
-    ascending event order after the seat rows (the same lock order everywhere, so no deadlock),
-    and held only from here to COMMIT.
+    `since` None: only the cursor.
     """
-    seats_by_event: dict[int, set[int]] = defaultdict(set)
-    for event_id, seat_id in changes:
-        seats_by_event[event_id].add(seat_id)
-    if not seats_by_event:
-        return
-    session.flush()  # the seat rows' own changes first, so the counter is held for as short a time as can be
-    connection = session.connection()
-    for event_id in sorted(seats_by_event):
-        version = connection.execute(
-            update(_VERSIONS)
-            .where(_VERSIONS.c.event_id == event_id)
-            .values(version=_VERSIONS.c.version + 1)
-            .returning(_VERSIONS.c.version)
-        ).scalar_one()
-        connection.execute(
-            update(_SEATS).where(_SEATS.c.id.in_(sorted(seats_by_event[event_id]))).values(changed_in=version)
-        )
+    cursor = snapshot_cursor(session).label("cursor")
+    if since is None:
+        row = session.execute(select(cursor).select_from(_EVENTS).where(_EVENTS.c.id == event_id)).first()
+        return None if row is None else FeedRows(cursor=int(row.cursor), rows=[])
+    joined = _EVENTS.outerjoin(
+        _SEATS,
+        and_(
+            _SEATS.c.event_id == _EVENTS.c.id,
+            _SEATS.c.changed_in >= since,
+            _SEATS.c.changed_in < snapshot_cursor(session),
+        ),
+    )
+    result = session.execute(
+        select(cursor, _SEATS.c.id, _SEATS.c.status, _SEATS.c.locked_until, _SEATS.c.changed_in)
+        .select_from(joined)
+        .where(_EVENTS.c.id == event_id)
+        .order_by(_SEATS.c.changed_in, _SEATS.c.id)
+    ).all()
+    if not result:
+        return None
+    return FeedRows(cursor=int(result[0].cursor), rows=[row for row in result if row.id is not None])
 
 
-def _ran_out(now: datetime) -> tuple:
-    """Seats still stored as locked though their time passed before `now` (order locks too: an
-    order's seats are locked until its deadline)."""
-    # a literal 'locked', so that the partial index on locked seats serves prepared statements too
-    return _SEATS.c.status == literal_column(f"'{LOCKED}'"), _SEATS.c.locked_until <= now
+def latest_changes(session: Session, event_ids: list[int]) -> dict[int, int]:
+    """Per event (of those that exist), the newest stamp below the cursor (-1: none yet).
+
+    A follower whose cursor is `c` has something to read once this is at least `c`.
+    """
+    newest = (
+        select(func.coalesce(func.max(_SEATS.c.changed_in), -1))
+        .where(_SEATS.c.event_id == _EVENTS.c.id, _SEATS.c.changed_in < snapshot_cursor(session))
+        .scalar_subquery()
+    )
+    rows = session.execute(select(_EVENTS.c.id, newest).where(_EVENTS.c.id.in_(event_ids)))
+    return {event_id: int(latest) for event_id, latest in rows}
 
 
-def ran_out_locks(event_id: int, now: datetime):
-    """A count query: how many of the event's seats are locked though their time has passed."""
-    return select(func.count()).select_from(_SEATS).where(_SEATS.c.event_id == event_id, *_ran_out(now))
-
-
-def events_with_ran_out_locks(session: Session, event_ids: list[int], now: datetime) -> list[int]:
-    """Those of the events that have a seat locked though its time has passed."""
-    query = select(_SEATS.c.event_id).where(_SEATS.c.event_id.in_(event_ids), *_ran_out(now)).distinct()
+def events_with_run_out_holds(session: Session, event_ids: list[int], now: datetime) -> list[int]:
+    """Those of the events that have a seat stored as held though its time has passed."""
+    query = select(_SEATS.c.event_id).where(_SEATS.c.event_id.in_(event_ids), run_out_lock(now)).distinct()
     return list(session.scalars(query))
 
 
 def map_version(session: Session, *, event_id: int, now: datetime) -> str | None:
     """The event's seat-map version at `now`, or None when there is no such event.
 
-    "<event created, in microseconds>.<counter>.<locks run out but still stored>": the counter grows
-    with every committed change, the last part with every lock that expires unseen, so the version
-    changes whenever any seat's state does, expiry included, and never repeats; the creation time
-    keeps a recreated event (a restored database) from matching an old version.
+    "<event created, µs>.<newest stamp below the cursor>.<digest of the seats stamped at or above
+    it>.<holds run out but still stored>". Every committed change either raises the newest stamp
+    below the cursor or changes the (small) set of seats stamped at or above it, and every hold that
+    runs out unseen moves the last part, so the version changes whenever any seat's state does and
+    never repeats; the creation time keeps a recreated event (a restored database) from matching.
     """
-    row = session.execute(
-        select(_EVENTS.c.created_at, _VERSIONS.c.version, ran_out_locks(event_id, now).scalar_subquery())
-        .join(_VERSIONS, _VERSIONS.c.event_id == _EVENTS.c.id)
+    cursor = snapshot_cursor(session)
+    newest_settled = (
+        select(func.coalesce(func.max(_SEATS.c.changed_in), -1))
+        .where(_SEATS.c.event_id == event_id, _SEATS.c.changed_in < cursor)
+        .scalar_subquery()
+    )
+    run_out = select(func.count()).where(_SEATS.c.event_id == event_id, run_out_lock(now)).scalar_subquery()
+    unsettled = _EVENTS.outerjoin(
+        _SEATS, and_(_SEATS.c.event_id == _EVENTS.c.id, _SEATS.c.changed_in >= snapshot_cursor(session))
+    )
+    rows = session.execute(
+        select(_EVENTS.c.created_at, newest_settled, run_out, _SEATS.c.id, _SEATS.c.changed_in)
+        .select_from(unsettled)
         .where(_EVENTS.c.id == event_id)
-    ).first()
-    if row is None:
+        .order_by(_SEATS.c.id)
+    ).all()
+    if not rows:
         return None
-    created_at, changes, ran_out_count = row
-    return f"{int(created_at.timestamp() * 1_000_000)}.{int(changes)}.{int(ran_out_count)}"
-
-
-def current_version(session: Session, event_id: int) -> int | None:
-    """The event's counter as committed now, or None when there is no such event."""
-    return current_versions(session, [event_id]).get(event_id)
-
-
-def current_versions(session: Session, event_ids: list[int]) -> dict[int, int]:
-    """The counters of those of the events that exist, as committed now."""
-    rows = session.execute(select(_VERSIONS.c.event_id, _VERSIONS.c.version).where(_VERSIONS.c.event_id.in_(event_ids)))
-    return dict(rows.tuples().all())
+    created_at, newest, run_out_count = rows[0][:3]
+    recent = ",".join(f"{row.id}:{row.changed_in}" for row in rows if row.id is not None)
+    digest = hashlib.blake2b(recent.encode(), digest_size=6).hexdigest() if recent else "0"
+    return f"{int(created_at.timestamp() * 1_000_000)}.{int(newest)}.{digest}.{int(run_out_count)}"

@@ -1,0 +1,107 @@
+"""The seat ledger: every change of a seat's state is one function here, and nothing else writes seats.
+
+Transitions: hold (and renew), release, put in an order, book, free an order's seats, and write down
+holds that ran out. Each is one Core UPDATE that also stamps `changed_in` with the transaction's change
+stamp and records the event in the write transaction, so the change feed and seat-map versions see
+every change by construction (database.write_transaction). Callers lock the rows first
+(services.row_locks) and decide; the ledger writes what they decided.
+
+"Hold" is the customer's word (a seat kept for them for a while); row locks are the database's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.orm import Session
+
+from ..database import change_stamp, note_seat_changes, require_write_transaction
+from ..models import AVAILABLE, BOOKED, LOCKED, Seat, live_lock, run_out_lock
+
+_SEATS = Seat.__table__
+_HELD = Seat.__table__.alias("held")  # built once: an alias makes new Column objects
+
+
+def live_holds(*, user_id: int, event_id: int, now: datetime):
+    """SQL scalar: how many seats of the event the user holds at `now` (plain holds and pending orders).
+
+    Served by the (holder_id, event_id) index: its cost is the user's holds, not the event's size.
+    """
+    return (
+        select(func.count())
+        .select_from(_HELD)
+        .where(_HELD.c.holder_id == user_id, _HELD.c.event_id == event_id, live_lock(now, _HELD))
+        .scalar_subquery()
+    )
+
+
+def count_live_holds(session: Session, *, user_id: int, event_id: int, now: datetime) -> int:
+    """How many seats of the event the user holds at `now` (plain holds and pending orders alike)."""
+    return session.scalar(select(live_holds(user_id=user_id, event_id=event_id, now=now))) or 0
+
+
+def _write(session: Session, seats: Sequence[Row], condition=None, **values) -> int:
+    """One UPDATE of the seats (plus `condition`), stamped; return how many rows it changed."""
+    if not seats:
+        return 0
+    statement = update(_SEATS).where(_SEATS.c.id.in_(sorted(seat.id for seat in seats)))
+    if condition is not None:
+        statement = statement.where(condition)
+    changed = session.connection().execute(statement.values(changed_in=change_stamp(session), **values)).rowcount
+    if changed:
+        note_seat_changes(session, {seat.event_id for seat in seats})
+    return changed
+
+
+def hold_seat(
+    session: Session, seat: Row, *, user_id: int, until: datetime, now: datetime, max_holds: int | None
+) -> bool:
+    """Hold the seat for the user until `until` (a renewal when they hold it already).
+
+    With `max_holds`, the per-user limit is checked inside the same UPDATE (the user's row is locked,
+    so the count is exact); False when the limit stopped it and nothing was written.
+    """
+    condition = None
+    if max_holds is not None:
+        condition = live_holds(user_id=user_id, event_id=seat.event_id, now=now) < max_holds
+    changed = _write(session, [seat], condition, status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
+    return changed == 1
+
+
+def release_seats(session: Session, seats: Sequence[Row]) -> None:
+    """Make the seats available (a hold given up, an order's seats given back)."""
+    _write(session, seats, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
+
+
+def put_in_order(session: Session, seats: Sequence[Row], *, user_id: int, order_id: int, until: datetime) -> None:
+    """Hold the seats for the order until its deadline (only the order can change them then)."""
+    _write(session, seats, status=LOCKED, holder_id=user_id, locked_until=until, order_id=order_id)
+
+
+def book_seats(session: Session, seats: Sequence[Row]) -> None:
+    """Mark the seats sold (the holder stays on record as the buyer)."""
+    _write(session, seats, status=BOOKED, locked_until=None)
+
+
+def seats_held_by_orders(seats: Iterable[Row], order_ids: set[int]) -> list[Row]:
+    """Those of the (row-locked) seats that the orders still hold."""
+    return [seat for seat in seats if seat.order_id in order_ids and seat.status == LOCKED]
+
+
+def release_run_out_holds(session: Session, *, now: datetime, event_id: int | None, limit: int) -> int:
+    """Write down up to `limit` plain holds (no order) that ran out before `now`; return how many.
+
+    Rows another transaction has locked are skipped, so this never waits on (or deadlocks with) a
+    customer's request; the UPDATE re-checks the condition under the row locks.
+    """
+    require_write_transaction(session)
+    query = select(_SEATS.c.id, _SEATS.c.event_id).where(run_out_lock(now), _SEATS.c.order_id.is_(None))
+    if event_id is not None:
+        query = query.where(_SEATS.c.event_id == event_id)
+    found = session.connection().execute(query.order_by(_SEATS.c.id).limit(limit).with_for_update(skip_locked=True))
+    seats = found.all()
+    condition = run_out_lock(now) & _SEATS.c.order_id.is_(None)
+    _write(session, seats, condition, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
+    return len(seats)
