@@ -37,9 +37,10 @@ sweeper: export APP_ENV ?= development
 sweeper: $(VENV)/.runtime-installed .env
 	exec $(BIN)/flask --app wsgi expire-holds --loop
 
-## bench: the performance benchmark (gunicorn on PostgreSQL, load from wrk); see bench/run.py
+## bench: the performance benchmark (gunicorn -c gunicorn.conf.py on PostgreSQL, load from wrk); see bench/run.py
+##        compare another set-up: make bench BENCH_ARGS="--worker-class sync --workers 8"
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## bench-browser: the live seat map's figures (page in Chromium, feed latency, cost of watchers); see bench/browser.py
 bench-browser: $(VENV)/.dev-installed

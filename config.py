@@ -1,46 +1,287 @@
-"""Settings, read from the environment (and `.env`) once, when the app is built."""
+"""Every setting of the service, declared once: environment variable, type, default, allowed values.
+
+`Settings.from_environment(environ)` reads them all and refuses bad values with one
+`ConfigurationError` that names each bad variable. `create_app` (through `app_config()`) and
+gunicorn.conf.py both take their settings from here; `.env.example` documents the same list (a
+test checks it). An attribute is its variable's name in lower case (`hold_ttl_seconds` is
+HOLD_TTL_SECONDS); an unset or empty variable takes the default.
+
+Only the standard library is imported: the gunicorn master reads this module, and a module the
+master holds is inherited by its workers instead of being loaded from disk after `kill -HUP`.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+PAYMENT_PROVIDERS = ("fake",)  # the gateways of services/gateways.py (a test keeps them in step)
+# The `limits` storages this service supports (protection.py gives Redis short socket timeouts);
+# a test checks that `limits` knows each scheme.
+RATE_LIMIT_STORAGES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+
+SECRET_REQUIRED = (
+    "JWT_SECRET_KEY is not set. Set it to a long random string (for example the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or set APP_ENV=development "
+    "to run with a generated key."
+)
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
+class ConfigurationError(RuntimeError):
+    """The settings do not allow the service to start."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a setting's text may be: `parse` returns the value or raises ValueError."""
+
+    allowed: str  # completes "NAME must be ..."
+    parse: Callable[[str], Any]
+    strip: bool = True  # parse the text without surrounding blanks (free text is taken as written)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting's declaration (the metadata of its dataclass field)."""
+
+    kind: Kind
+    description: str
+    app_key: str | None  # its app.config key; None: gunicorn's alone
+    secret: bool  # a bad value is not repeated in the message: it may hold a password
+
+
+def setting(
+    kind: Kind,
+    default: Any,
+    description: str,
+    *,
+    app: bool | str = True,
+    secret: bool = False,
+    default_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """Declare a setting; `app` is True (in app.config by its name), a different key, or False.
+
+    A `secret` one is left out of the repr, and a bad value of it is not repeated in the message.
+    """
+    spec = Spec(kind, description, app if isinstance(app, str) else ("" if app else None), secret)
+    if default_factory is not None:
+        return field(default_factory=default_factory, repr=not secret, metadata={"spec": spec})
+    return field(default=default, repr=not secret, metadata={"spec": spec})
+
+
+# --- kinds -------------------------------------------------------------------------------------
+
+
+def whole(low: int, high: int) -> Kind:
+    """A whole number from `low` to `high`."""
+
+    def parse(raw: str) -> int:
+        if not re.fullmatch(r"-?[0-9]+", raw) or not low <= int(raw) <= high:
+            raise ValueError(raw)
         return int(raw)
-    except ValueError:
-        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
+
+    return Kind(f"a whole number from {low} to {high}", parse)
 
 
-def settings_from_environment(instance_path: str) -> dict:
-    """Return the app settings that the environment gives, with their defaults."""
-    environment = os.environ.get("APP_ENV", "production")
-    if environment not in ENVIRONMENTS:
-        raise RuntimeError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
-    default_database = "sqlite:///" + str(Path(instance_path) / "ticketing.sqlite3")
-    return {
-        "APP_ENV": environment,
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database,
-        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or None,
-        "ACCESS_TOKEN_TTL_SECONDS": _int("ACCESS_TOKEN_TTL_SECONDS", 3600),
-        "REFRESH_TOKEN_TTL_SECONDS": _int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600),
-        "HOLD_TTL_SECONDS": _int("HOLD_TTL_SECONDS", 60),
-        "CHECKOUT_TTL_SECONDS": _int("CHECKOUT_TTL_SECONDS", 600),
-        "MAX_SEATS_PER_USER": _int("MAX_SEATS_PER_USER", 10),
-        "LOCK_TIMEOUT_MS": _int("LOCK_TIMEOUT_MS", 3000),
-        "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "fake"),
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
-        "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT") or "10/minute",
-        "REGISTER_LIMIT": os.environ.get("REGISTER_LIMIT") or "20/hour",
-        "RATE_LIMIT_STORAGE_URL": os.environ.get("RATE_LIMIT_STORAGE_URL") or "memory://",
-        "CORS_ORIGINS": [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()],
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
-        "PROXY_COUNT": _int("PROXY_COUNT", 0),
-        "CHANGES_POLL_MS": _int("CHANGES_POLL_MS", 500),
-    }
+def one_of(options: tuple[str, ...], *, upper: bool = False) -> Kind:
+    """One of `options`; with `upper`, in any case (the value is upper-cased)."""
+
+    def parse(raw: str) -> str:
+        value = raw.upper() if upper else raw
+        if value not in options:
+            raise ValueError(raw)
+        return value
+
+    return Kind(f"one of {', '.join(options)}", parse)
+
+
+def url(example: str, schemes: tuple[str, ...] | None = None) -> Kind:
+    """A URL `scheme://...`, with one of `schemes` when given."""
+
+    def parse(raw: str) -> str:
+        match = re.match(r"([A-Za-z][A-Za-z0-9+]*)://", raw)
+        if not match or (schemes is not None and match.group(1).lower() not in schemes):
+            raise ValueError(raw)
+        return raw
+
+    return Kind(example, parse)
+
+
+_RATE = re.compile(r"[0-9]+\s*(/|\s*per\s*)\s*([0-9]+)?\s*(second|minute|hour|day|month|year)s?", re.IGNORECASE)
+
+
+def _rate(raw: str) -> str:
+    # The grammar of `limits.parse_many` (a test compares the two), without importing `limits` here.
+    if not all(_RATE.fullmatch(part.strip()) for part in re.split(r"[,;|]", raw)):
+        raise ValueError(raw)
+    return raw
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip() for origin in raw.split(",") if origin.strip())
+    # Compared with the Origin header as written: a path or a trailing slash would never match.
+    if not all(re.fullmatch(r"https?://[^/\s]+", origin) for origin in origins):
+        raise ValueError(raw)
+    return origins
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    addresses = tuple(address.strip() for address in raw.split(","))
+    for address in addresses:
+        if re.fullmatch(r"unix:\S+|fd://[0-9]+", address):
+            continue
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(raw)
+    return addresses
+
+
+def _networks(raw: str) -> str:
+    for item in raw.split(","):
+        if item.strip() != "*":
+            ipaddress.ip_network(item.strip(), strict=False)  # ValueError when it is not one
+    return raw
+
+
+TEXT = Kind("text", str, strip=False)
+RATE = Kind("a rate such as 10/minute, 2 per 4 seconds or 10/minute;100/hour", _rate)
+ORIGINS = Kind("origins such as https://shop.example (scheme and host, no path), separated by commas", _origins)
+ADDRESSES = Kind("addresses such as 0.0.0.0:8000 or unix:/run/ticketing.sock, separated by commas", _addresses)
+NETWORKS = Kind("IP addresses or networks separated by commas, or *", _networks)
+
+
+def default_workers() -> int:
+    """Two worker processes per core this process may use, plus one, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the CPUs this process may use, not all of the host's
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return min(2 * cores + 1, 8)
+
+
+# --- the settings ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's settings, each declared once (see the module's docstring)."""
+
+    # The app's, in app.config under the same name (DATABASE_URL is SQLALCHEMY_DATABASE_URI).
+    app_env: str = setting(
+        one_of(ENVIRONMENTS), "production", "production needs JWT_SECRET_KEY; development keeps a generated one"
+    )
+    database_url: str | None = setting(
+        url("a database URL such as postgresql+psycopg://user@host:5432/name or sqlite:///path"),
+        None,
+        "SQLAlchemy URL of the database; unset: a SQLite file in instance/",
+        app="SQLALCHEMY_DATABASE_URI",
+        secret=True,
+    )
+    jwt_secret_key: str | None = setting(
+        TEXT, None, "signs the JWTs; one key on every host; required in production", secret=True
+    )
+    access_token_ttl_seconds: int = setting(whole(1, 86_400), 3600, "lifetime of access tokens, in seconds")
+    refresh_token_ttl_seconds: int = setting(
+        whole(1, 365 * 86_400), 30 * 86_400, "lifetime of refresh tokens, in seconds"
+    )
+    hold_ttl_seconds: int = setting(whole(1, 86_400), 60, "how long a seat hold lasts, in seconds")
+    checkout_ttl_seconds: int = setting(whole(1, 86_400), 600, "how long an unpaid order keeps its seats, in seconds")
+    max_seats_per_user: int = setting(whole(1, 100_000), 10, "most seats one user may hold in one event at a time")
+    lock_timeout_ms: int = setting(whole(1, 60_000), 3000, "longest wait for a database row lock, in milliseconds")
+    payment_provider: str = setting(one_of(PAYMENT_PROVIDERS), "fake", "the payment gateway")
+    max_content_length: int = setting(whole(1024, 100 * 1024 * 1024), 1024 * 1024, "largest request body, in bytes")
+    login_failure_limit: str = setting(RATE, "10/minute", "failed logins allowed per account")
+    register_limit: str = setting(RATE, "20/hour", "registrations allowed per client address")
+    rate_limit_storage_url: str = setting(
+        url("memory:// or a Redis URL such as redis://127.0.0.1:6379/0", RATE_LIMIT_STORAGES),
+        "memory://",
+        "where rate-limit counters live",
+        secret=True,
+    )
+    cors_origins: tuple[str, ...] = setting(ORIGINS, (), "browser origins allowed to call the API cross-site")
+    log_level: str = setting(one_of(LOG_LEVELS, upper=True), "INFO", "level of the app's logs (and gunicorn's)")
+    proxy_count: int = setting(whole(0, 10), 0, "trusted reverse proxies in front, for X-Forwarded-For")
+    changes_poll_ms: int = setting(whole(10, 10_000), 500, "how often held change-feed requests look, in ms")
+
+    # gunicorn's (gunicorn.conf.py), not in app.config.
+    gunicorn_bind: tuple[str, ...] = setting(ADDRESSES, (), "addresses to listen on; unset: 127.0.0.1:PORT", app=False)
+    port: int = setting(whole(1, 65_535), 8000, "port on 127.0.0.1 when GUNICORN_BIND is unset", app=False)
+    web_concurrency: int = setting(
+        whole(1, 64),
+        None,
+        "worker processes; unset: 2 x cores + 1, at most 8",
+        app=False,
+        default_factory=default_workers,
+    )
+    gunicorn_threads: int = setting(whole(1, 256), 8, "threads per worker process", app=False)
+    gunicorn_keepalive: int = setting(whole(1, 3600), 5, "seconds an idle keep-alive connection stays", app=False)
+    gunicorn_max_requests: int = setting(
+        whole(0, 10_000_000), 10_000, "requests before a worker is replaced; 0: never", app=False
+    )
+    forwarded_allow_ips: str = setting(
+        NETWORKS, "127.0.0.1,::1", "proxies whose X-Forwarded-Proto gunicorn trusts", app=False
+    )
+    prometheus_multiproc_dir: str | None = setting(TEXT, None, "directory of the workers' metric files", app=False)
+
+    @classmethod
+    def specs(cls) -> dict[str, Spec]:
+        """Every setting's variable name and declaration, in declaration order."""
+        return {item.name.upper(): item.metadata["spec"] for item in fields(cls)}
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str | None]) -> Settings:
+        """Read every setting from `environ`; one ConfigurationError names every bad value."""
+        values, problems = {}, []
+        for name, spec in cls.specs().items():
+            raw = environ.get(name) or ""
+            if not raw.strip():
+                continue
+            try:
+                values[name.lower()] = spec.kind.parse(raw.strip() if spec.kind.strip else raw)
+            except ValueError:
+                shown = "a value not repeated here (it may hold a password)" if spec.secret else repr(raw)
+                problems.append(f"{name} must be {spec.kind.allowed}, got {shown}")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+        return cls(**values)
+
+    def app_config(self, instance_path: str) -> dict:
+        """The app's settings under their app.config keys."""
+        config = {}
+        for name, spec in self.specs().items():
+            if spec.app_key is not None:
+                value = getattr(self, name.lower())
+                config[spec.app_key or name] = list(value) if isinstance(value, tuple) else value
+        if not self.database_url:
+            config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "ticketing.sqlite3")
+        return config
+
+    def require_secret(self) -> None:
+        """Refuse to serve production without JWT_SECRET_KEY."""
+        if self.app_env == "production" and not self.jwt_secret_key:
+            raise ConfigurationError(SECRET_REQUIRED)
+
+    @property
+    def bind(self) -> list[str]:
+        """gunicorn's listening addresses."""
+        return list(self.gunicorn_bind) or [f"127.0.0.1:{self.port}"]
+
+
+def environment_with_dotenv(dotenv_path: Path, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """`environ`, then the `.env` file's settings that it leaves unset: what wsgi.py's load_dotenv gives."""
+    from dotenv import dotenv_values  # here, not at the top: only the gunicorn master and tools need it
+
+    from_file = {name: value for name, value in dotenv_values(dotenv_path).items() if value is not None}
+    return {**from_file, **environ}
+
+
+def read_one(name: str, environ: Mapping[str, str | None] = os.environ) -> Any:
+    """One setting from `environ` (or its default), for code that runs before any app is built."""
+    return getattr(Settings.from_environment({name: environ.get(name)}), name.lower())

@@ -1,10 +1,13 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py` (gunicorn also reads this file by itself when
 started from the project root). Command-line options win over what is set here.
 
-Environment: GUNICORN_BIND (or PORT, on 127.0.0.1), WEB_CONCURRENCY (worker processes), GUNICORN_THREADS,
-GUNICORN_MAX_REQUESTS (0 turns worker recycling off), LOG_LEVEL, FORWARDED_ALLOW_IPS (read by
-gunicorn itself), PROMETHEUS_MULTIPROC_DIR (an empty directory of this host, tmpfs preferably, for
-the workers' metric files; wiped of old files at start).
+The values come from config.py's `Settings`, read from the environment and `.env` like the app's:
+GUNICORN_BIND (or PORT, on 127.0.0.1), WEB_CONCURRENCY (worker processes), GUNICORN_THREADS,
+GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS (0 turns worker recycling off), LOG_LEVEL,
+FORWARDED_ALLOW_IPS, PROMETHEUS_MULTIPROC_DIR (an empty directory of this host, tmpfs preferably,
+for the workers' metric files; wiped of old files at start). A bad value of any setting, the
+app's included, stops the master with one line `error: ...` before a worker starts (a worker that
+refused to start would be replaced again and again).
 
 The app is not imported by the master (no preload_app): each worker imports it after the fork, so
 `kill -HUP <master>` starts workers on new code, and no database connection is shared across a fork.
@@ -14,33 +17,38 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
+from pathlib import Path
 
+_config_was_imported = "config" in sys.modules
+import config as _config  # noqa: E402 - every public name here is read as a gunicorn setting (`config` is one)
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))  # the CPUs this process may use, not all of the host's
-    except AttributeError:
-        return os.cpu_count() or 1
-
+try:
+    # What the workers will see (wsgi.py loads `.env` too); read afresh on every start and `kill -HUP`.
+    settings = _config.Settings.from_environment(_config.environment_with_dotenv(Path(__file__).with_name(".env")))
+    settings.require_secret()
+except _config.ConfigurationError as error:
+    print(f"error: {error}", file=sys.stderr)
+    raise SystemExit(1) from None
+finally:
+    # The workers import config.py themselves, from disk: after `kill -HUP`, the new code's.
+    if not _config_was_imported:
+        del sys.modules["config"]
 
 wsgi_app = "wsgi:app"
 proc_name = "ticketing"
 
 # Loopback unless told otherwise (a reverse proxy or load balancer in front); GUNICORN_BIND takes
 # gunicorn's forms: "0.0.0.0:8000", "unix:/run/ticketing.sock", or several separated by commas.
-bind = (os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') or '8000'}").split(",")
+bind = settings.bind
 
-# The work is mostly waiting on PostgreSQL, so processes x threads may exceed the cores; each
+# The work is mostly waiting on PostgreSQL, so processes x threads may exceed the cores. Each
 # thread holds at most one database connection, so workers x threads per host must fit the
-# database's connection budget (see docs/operations.md). 2 cores: 5 workers x 4 threads.
-workers = _int("WEB_CONCURRENCY", min(2 * _cores() + 1, 8))
+# database's connection budget (see docs/operations.md). A held change-feed request holds a thread
+# (not a connection) while it waits, hence 8 threads. 2 cores: 5 workers x 8 threads.
+workers = settings.web_concurrency
 worker_class = "gthread"
-threads = _int("GUNICORN_THREADS", 8)
+threads = settings.gunicorn_threads
 
 # A worker that does not report to the master for `timeout` seconds is killed and replaced. With
 # gthread the heartbeat comes from the worker's main loop, so a long-poll request (`wait` up to
@@ -50,17 +58,20 @@ timeout = 30
 graceful_timeout = 20
 # Idle keep-alive connections are kept this long; behind a load balancer, make it longer than the
 # balancer's own idle timeout (e.g. GUNICORN_KEEPALIVE=75 behind an AWS ALB's 60 s).
-keepalive = _int("GUNICORN_KEEPALIVE", 5)
+keepalive = settings.gunicorn_keepalive
 
 # Replace each worker after about this many requests (a guard against slow leaks); the jitter keeps
 # workers from restarting all at once. Every new worker starts new metric files, so not too low.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
+max_requests = settings.gunicorn_max_requests
 max_requests_jitter = max_requests // 10
+
+# Proxies trusted for X-Forwarded-Proto (gunicorn's own FORWARDED_ALLOW_IPS, checked like the rest).
+forwarded_allow_ips = settings.forwarded_allow_ips
 
 # The app writes one JSON access line per request itself (logger `ticketing.access`).
 accesslog = None
 errorlog = "-"
-loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
+loglevel = settings.log_level.lower()
 
 # The control socket's default path is shared by every gunicorn of the user on the machine.
 control_socket_disable = True
@@ -72,7 +83,7 @@ if os.path.isdir("/dev/shm"):
 
 def on_starting(server) -> None:
     """Start every run with an empty metrics directory: old workers' counts belong to the old run."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = settings.prometheus_multiproc_dir
     if not directory:
         return
     os.makedirs(directory, exist_ok=True)
@@ -84,7 +95,7 @@ def on_starting(server) -> None:
 
 def child_exit(server, worker) -> None:
     """A worker is gone: drop its live gauges (its counters stay, so totals never go down)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.prometheus_multiproc_dir:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid, settings.prometheus_multiproc_dir)

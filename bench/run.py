@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """The service's benchmark: production set-up (gunicorn on PostgreSQL), load from wrk on loopback.
 
-    make bench                      # or: .venv/bin/python bench/run.py [--duration 10] [--workers N]
+    make bench                      # or: .venv/bin/python bench/run.py [--duration 10]
+    .venv/bin/python bench/run.py --worker-class sync --workers 8   # compare another set-up
+
+gunicorn runs as production does, `gunicorn -c gunicorn.conf.py` (gthread, its workers and threads:
+WEB_CONCURRENCY, GUNICORN_THREADS or their defaults); --worker-class, --workers and --threads
+override them for a comparison. The first line printed says which configuration ran.
 
 Scenarios: (1) lock random seats of a 1,000-seat event, 64 connections; (2) the same on a
 100,000-seat event; (3) hot seat: 1,000 clients at one seat at once; (4) the full seat map of the
@@ -30,6 +35,10 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config import Settings, environment_with_dotenv  # noqa: E402
+
 BENCH_DIR = ROOT / "bench"
 BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing_bench")
@@ -111,19 +120,43 @@ def register_users(base: str, count: int, prefix: str) -> list[str]:
         return list(pool.map(one, range(count)))
 
 
+def gunicorn_options(args: argparse.Namespace) -> list[str]:
+    """Command-line options that override gunicorn.conf.py (none: the production configuration)."""
+    options = []
+    if args.worker_class:
+        options += ["--worker-class", args.worker_class]
+    if args.workers is not None:
+        options += ["--workers", str(args.workers)]
+    if args.threads is not None or args.worker_class == "sync":
+        options += ["--threads", str(args.threads or 1)]  # with more than 1, gunicorn runs gthread
+    return options
+
+
+def configuration(args: argparse.Namespace) -> str:
+    """What gunicorn will run, read the way gunicorn.conf.py reads it, with the overrides."""
+    settings = Settings.from_environment(environment_with_dotenv(ROOT / ".env", app_environment()))
+    worker_class = args.worker_class or "gthread"
+    workers = settings.web_concurrency if args.workers is None else args.workers
+    threads = args.threads or (1 if worker_class == "sync" else settings.gunicorn_threads)
+    options = gunicorn_options(args)
+    source = "gunicorn -c gunicorn.conf.py " + (" ".join(options) if options else "(the production configuration)")
+    return f"{source}: {workers} {worker_class} workers x {threads} threads"
+
+
 class Server:
-    def __init__(self, workers: int, threads: int):
+    def __init__(self, options: list[str]):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")
-        command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}"]
-        if threads > 1:
-            command += ["--worker-class", "gthread", "--threads", str(threads)]
-        command += ["--no-control-socket", "--log-level", "warning", "wsgi:app"]
+        # gunicorn.conf.py sets the rest as in production: bind from GUNICORN_BIND, log level from
+        # LOG_LEVEL, no control socket, the metrics directory emptied at start.
+        command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", *options]
+        environment = app_environment(PROMETHEUS_MULTIPROC_DIR=self.metrics_dir, GUNICORN_BIND=f"127.0.0.1:{self.port}")
+        environment.pop("GUNICORN_CMD_ARGS", None)
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=app_environment(PROMETHEUS_MULTIPROC_DIR=self.metrics_dir),
+            env=environment,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(self.metrics_dir) / "gunicorn.log", "wb"),  # noqa: SIM115
         )
@@ -215,7 +248,6 @@ def hot_seat(base: str, seat_id: int, tokens: list[str]) -> dict:
 
 def mint_tokens(count: int) -> list[str]:
     """Users made directly in the database with tokens signed by the server's key (for the hot seat)."""
-    sys.path.insert(0, str(ROOT))
     for name in ("DATABASE_URL", "JWT_SECRET_KEY", "APP_ENV"):
         os.environ[name] = app_environment()[name]
     from flask_jwt_extended import create_access_token
@@ -248,19 +280,22 @@ def show(name: str, result: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk scenario")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("THREADS", 1)),
-        help="threads per worker (1: sync workers; more: gthread)",
+        "--worker-class",
+        choices=("gthread", "sync"),
+        help="gunicorn worker class (default: gthread, as in gunicorn.conf.py)",
     )
+    parser.add_argument("--workers", type=int, help="worker processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's; sync: 1)")
     args = parser.parse_args()
+    if args.worker_class == "sync" and (args.threads or 1) > 1:
+        parser.error("sync workers have one thread each (with more, gunicorn runs gthread)")
     if shutil.which("wrk") is None:
         log("wrk is not installed: apt-get install wrk")
         return 2
 
-    log(f"database {DATABASE_URL}; gunicorn {args.workers} workers x {args.threads} threads; {os.cpu_count()} cores")
+    log(configuration(args))
+    log(f"database {DATABASE_URL}; {os.cpu_count()} cores")
     fresh_database()
     small, _ = seed("Club (1,000 seats)", "A-J", 100)
     large, seed_seconds = seed("Stadium (100,000 seats)", "A-CV", 1000)
@@ -268,7 +303,7 @@ def main() -> int:
     hot_event, _ = seed("Hot seat", "A", 1)
     log(f"(6) seeding 100,000 seats: {seed_seconds:.2f} s wall (the whole `flask seed-seats` command)")
 
-    server = Server(args.workers, args.threads)
+    server = Server(gunicorn_options(args))
     results: dict[str, dict] = {}
     try:
         tokens = register_users(server.url, 64, "user")

@@ -11,7 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import settings_from_environment
+from config import SECRET_REQUIRED, ConfigurationError, Settings
 
 from .blueprints import register_blueprints
 from .blueprints.base import IdConverter, id_parameter_schema
@@ -31,8 +31,7 @@ from .web import init_web
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ConfigurationError(RuntimeError):
-    """The settings do not allow the service to start."""
+__all__ = ["ConfigurationError", "create_app"]
 
 
 class _Api(Api):
@@ -40,10 +39,14 @@ class _Api(Api):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app from the environment, then `config` (tests pass settings here)."""
+    """Build the app from the environment, then `config` (tests pass app.config keys here, unchecked).
+
+    A bad value in the environment raises ConfigurationError naming every bad variable.
+    """
+    settings = Settings.from_environment(os.environ)
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(settings_from_environment(app.instance_path))
+    app.config.update(settings.app_config(app.instance_path))
     app.config.update(
         API_TITLE="Ticketing API",
         API_VERSION="1.0",
@@ -100,11 +103,7 @@ def _settle_secret(app: Flask) -> None:
         return
     environment = app.config["APP_ENV"]
     if environment == "production":
-        raise ConfigurationError(
-            "JWT_SECRET_KEY is not set. Set it to a long random string (for example the output of "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or set APP_ENV=development "
-            "to run with a generated key."
-        )
+        raise ConfigurationError(SECRET_REQUIRED)
     if environment == "testing":
         app.config["JWT_SECRET_KEY"] = secrets.token_urlsafe(48)
         return

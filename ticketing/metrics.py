@@ -16,14 +16,19 @@ import os
 
 from prometheus_client import Counter, Histogram
 
+from config import read_one
+
 log = logging.getLogger(__name__)
 
 LOCK_CONFLICT_CODES = ("seat_locked", "seats_unavailable")
 ORDER_STATUSES = ("created", "paid", "payment_failed", "cancelled", "expired")
 
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+# prometheus_client chose its mode from the environment when it was imported, so this is read from
+# the environment too, once per process (app.config cannot change it).
+MULTIPROCESS_DIR: str | None = read_one("PROMETHEUS_MULTIPROC_DIR")
+if MULTIPROCESS_DIR:
     # A flask command started with the server's environment must not die on a missing directory.
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    os.makedirs(MULTIPROCESS_DIR, exist_ok=True)
 
 HTTP_REQUESTS = Counter(
     "ticketing_http_requests",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -27,6 +26,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import event, inspect
 
+from config import LOG_LEVELS, ConfigurationError
+
 from . import metrics
 from .extensions import db
 from .models import Order
@@ -38,7 +39,6 @@ APP_LOGGER = __name__.partition(".")[0]  # "ticketing": every module logger of t
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNMATCHED_ROUTE = "unmatched"  # 404/405 before routing found a rule: one series, not one per path
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _ORDER_CHANGES = "ticketing_order_status_changes"  # key in Session.info
 
 access_log = logging.getLogger(f"{APP_LOGGER}.access")
@@ -103,8 +103,8 @@ def configure_logging(level: str) -> None:
     The handler sits on the root logger so that libraries' warnings are JSON too; the root keeps
     its WARNING level, so only the app's loggers follow LOG_LEVEL. Idempotent (tests build many apps).
     """
-    if level not in _LOG_LEVELS:
-        raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
+    if level not in LOG_LEVELS:
+        raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     root = logging.getLogger()
     if _handler not in root.handlers:
         root.addHandler(_handler)
@@ -167,7 +167,7 @@ def _finish_request(response: Response) -> Response:
 
 def metrics_view() -> Response:
     """Prometheus text exposition; in multi-process mode the sum of every worker's files."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if metrics.MULTIPROCESS_DIR:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:
