@@ -15,6 +15,7 @@ from ticketing.services.seats import lock_seat
 from ticketing.services.seeding import parse_rows, seed_event
 
 from .databases import POSTGRES_URL, base_config, create_postgres_database, migrate, reset
+from .helpers import TEST_LIMITS
 from .race_support import Backdoor
 from .server import servers
 
@@ -103,7 +104,7 @@ class Api:
                 seat_id=seat_id,
                 clock=lambda: taken_at,
                 hold_seconds=hold_seconds,
-                max_seats_per_user=10,
+                limits=TEST_LIMITS,
             )
 
 

@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from tests.helpers import TEST_LIMITS
 from ticketing.cli import run_sweeper
 from ticketing.models import utcnow
 from ticketing.services.orders import create_order
@@ -183,7 +184,7 @@ def test_domain_counters_move_with_locks_conflicts_and_orders(api, app, client):
             seat_ids=[seats[6]],
             clock=lambda: utcnow() - timedelta(seconds=700),
             checkout_seconds=600,
-            max_seats_per_user=10,
+            limits=TEST_LIMITS,
         )
     assert "expired 1 orders" in app.test_cli_runner().invoke(args=["expire-holds"]).output
     after = metric_values(client)

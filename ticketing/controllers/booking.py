@@ -9,6 +9,7 @@ from ..errors import ForbiddenError
 from ..models import iso
 from ..security import current_user_id
 from ..services import seats as seat_service
+from .limits import hold_limits
 from .presenters import seat_json, ticket_json
 
 
@@ -19,7 +20,7 @@ def lock(seat_id: int) -> dict:
         seat_id=seat_id,
         clock=current_clock(),
         hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
-        max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
+        limits=hold_limits(),
     )
     return {
         "message": f"Seat {seat.label} locked until {iso(seat.locked_until)}",
