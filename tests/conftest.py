@@ -15,8 +15,8 @@ from ticketing.services.seats import lock_seat
 from ticketing.services.seeding import parse_rows, seed_event
 
 from .databases import POSTGRES_URL, base_config, create_postgres_database, migrate, reset
+from .gunicorn_server import servers
 from .race_support import Backdoor
-from .server import servers
 
 _emails = itertools.count(1)
 PASSWORD = "correct horse battery"

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from .race_support import at_once
+from ..race_support import at_once
 
 pytestmark = pytest.mark.race
 
