@@ -13,7 +13,7 @@ from ticketing import create_app
 from ticketing.extensions import db
 from ticketing.models import utcnow
 from ticketing.services import auth as auth_service
-from ticketing.services.seats import lock_seat
+from ticketing.services.seats import hold_seat
 from ticketing.services.seeding import parse_rows, seed_event
 
 from .databases import (
@@ -147,7 +147,7 @@ class Api:
         """Lock the seat as if at `seconds_ago` (past `hold_seconds`, it has run out with no clean-up)."""
         with self.app.app_context():
             taken_at = utcnow() - timedelta(seconds=seconds_ago)
-            lock_seat(
+            hold_seat(
                 user_id=user_id,
                 seat_id=seat_id,
                 clock=lambda: taken_at,

@@ -99,7 +99,7 @@ def test_every_public_transition_reaches_the_change_feed(app, api):
     p1, p2, p3, p4, p5, p6 = priced["seat_ids"]
 
     def hold(seat_id):
-        return seats.lock_seat(
+        return seats.hold_seat(
             user_id=user["id"], seat_id=seat_id, clock=clock.now, hold_seconds=60, limits=TEST_LIMITS
         )
 
@@ -127,7 +127,7 @@ def test_every_public_transition_reaches_the_change_feed(app, api):
         (
             "release_seat",
             free,
-            lambda: seats.release_seat(user_id=user["id"], seat_id=f1, clock=clock.now),
+            lambda: seats.release_hold(user_id=user["id"], seat_id=f1, clock=clock.now),
             {f1: AVAILABLE},
         ),
         (

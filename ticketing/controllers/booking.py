@@ -15,7 +15,7 @@ from .presenters import seat_json, ticket_json
 
 def lock(seat_id: int) -> dict:
     user_id, now = current_user_id(), current_time()
-    seat = seat_service.lock_seat(
+    seat = seat_service.hold_seat(
         user_id=user_id,
         seat_id=seat_id,
         clock=current_clock(),
@@ -42,7 +42,7 @@ def confirm(seat_id: int) -> dict:
 
 def release(seat_id: int) -> dict:
     user_id, now = current_user_id(), current_time()
-    seat = seat_service.release_seat(user_id=user_id, seat_id=seat_id, clock=current_clock())
+    seat = seat_service.release_hold(user_id=user_id, seat_id=seat_id, clock=current_clock())
     return {"message": f"Seat {seat.label} released", "seat": seat_json(seat, now=now, viewer_id=user_id)}
 
 

@@ -82,7 +82,7 @@ def _write(session: Session, seats: Sequence[Row], condition=None, **values) -> 
     return changed
 
 
-def hold_seat(
+def hold(
     session: Session,
     seat: Row,
     *,
@@ -116,7 +116,7 @@ def hold_seat(
     return changed == 1
 
 
-def release_seats(session: Session, seats: Sequence[Row]) -> None:
+def release(session: Session, seats: Sequence[Row]) -> None:
     """Make the seats available (a hold given up, an order's seats given back)."""
     _write(session, seats, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None, held_from=None)
 
@@ -136,7 +136,7 @@ def put_in_order(
     )
 
 
-def book_seats(session: Session, seats: Sequence[Row]) -> None:
+def book(session: Session, seats: Sequence[Row]) -> None:
     """Mark the seats sold (the holder stays on record as the buyer; the address is forgotten)."""
     _write(session, seats, status=BOOKED, locked_until=None, held_from=None)
 

@@ -148,7 +148,7 @@ def order_seats_for_update(session: Session, orders: list[Order]) -> list:
 def release_order_seats(session: Session, orders: list[Order]) -> None:
     """Give back the seats the orders still hold (the order rows are locked by the caller)."""
     seats = order_seats_for_update(session, orders)
-    ledger.release_seats(session, ledger.seats_held_by_orders(seats, {order.id for order in orders}))
+    ledger.release(session, ledger.seats_held_by_orders(seats, {order.id for order in orders}))
 
 
 def has_payment_in_flight(session: Session, order_id: int) -> bool:

@@ -1,4 +1,4 @@
-"""Holding, confirming and releasing one seat."""
+"""A customer's hold on one seat: take (or renew) it, confirm it into a ticket, give it up."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _one_seat(session, seat_id: int):
     return seats[0]
 
 
-def lock_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits) -> SeatView:
+def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits) -> SeatView:
     """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
     The hot path: the user's row, the client address, then the seat's row are locked; "now" is read
@@ -69,7 +69,7 @@ def lock_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, li
         if renewing and seat.order_id is not None:
             raise SeatInOrderError()
         until = now + timedelta(seconds=hold_seconds)
-        if not ledger.hold_seat(session, seat, user_id=user_id, until=until, now=now, limits=limits, renewing=renewing):
+        if not ledger.hold(session, seat, user_id=user_id, until=until, now=now, limits=limits, renewing=renewing):
             raise _limit_reached(session, seat, user_id=user_id, now=now, limits=limits)
     metrics.record_seat_lock(renewed=renewing)
     return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until)
@@ -100,7 +100,7 @@ def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
                 raise SeatInOrderError()
             if seat.price_cents > 0:
                 raise PaymentRequiredError()
-            ledger.book_seats(session, [seat])
+            ledger.book(session, [seat])
             ticket = Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=user_id)
             session.add(ticket)
     except IntegrityError:
@@ -109,7 +109,7 @@ def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
     return Confirmation(seat=replace(seat_view(seat, now), status=BOOKED, locked_until=None), ticket=ticket)
 
 
-def release_seat(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
+def release_hold(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
     """Give up the user's live hold on the seat."""
     with write_transaction() as session:
         seat = _one_seat(session, seat_id)
@@ -118,5 +118,5 @@ def release_seat(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
             raise SeatNotLockedError()
         if seat.order_id is not None:
             raise SeatInOrderError()
-        ledger.release_seats(session, [seat])
+        ledger.release(session, [seat])
     return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None)
