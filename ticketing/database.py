@@ -161,14 +161,6 @@ def require_write_transaction(session: Session) -> None:
         raise RuntimeError("row locks may only be taken inside write_transaction()")
 
 
-def advisory_lock(session: Session, key: str) -> None:
-    """Serialise, until COMMIT, the write transactions that take the same `key` (a lock on a name,
-    not a row). SQLite's writers are serialised already."""
-    require_write_transaction(session)
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-
-
 def note_seat_changes(session: Session, event_ids) -> None:
     """Record that this write transaction changed seats of these events (the ledger calls this)."""
     require_write_transaction(session)
