@@ -14,6 +14,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from config import ConfigurationError, check_start, start_warnings
+
 from .clock import current_time
 from .errors import EmailTakenError
 from .extensions import db
@@ -22,6 +24,7 @@ from .services import catalogue
 from .services.expiry import expire_due, forget_revoked_tokens
 from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
+from .startup import warn_at_start
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,7 @@ def expire_holds_command(keep_running, interval):
 
     Tidying only: every read and write already treats an expired lock or order as gone.
     """
+    refuse_unsafe_start(serving=False)  # it settles and refunds payments through the gateway
     if keep_running:
         run_sweeper(interval=interval, stop=_stop_on_signals())
         return
@@ -155,6 +159,21 @@ def expire_holds_command(keep_running, interval):
         f"settled {tidied['settled_payments']} interrupted payments ({tidied['abandoned_payments']} never "
         f"reached the gateway), refunded {tidied['refunded_payments']}."
     )
+
+
+def refuse_unsafe_start(*, serving: bool) -> None:
+    """Stop a command that serves or takes payments where production must not (config.start_refusals).
+
+    wsgi.py builds the app of a `flask` command with those refusals deferred, so that migrations
+    and user accounts need no JWT secret; the commands that need them ask here, then log the
+    start warnings as a server would.
+    """
+    try:
+        check_start(current_app.config, serving=serving)
+    except ConfigurationError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
+    warn_at_start(start_warnings(current_app.config, workers=1))
 
 
 def tidy_once() -> dict[str, int]:
