@@ -215,3 +215,32 @@ def test_every_flask_command_says_its_environment_and_names_a_development_env_fi
         "warning: .env sets APP_ENV=development: a command without APP_ENV in its environment runs as "
         "development. make run keeps its settings in .env.development now; remove APP_ENV from .env.",
     ]
+
+
+def test_make_run_writes_and_reads_its_own_development_file(tmp_path):
+    """`make run` in a copy of the project, with stand-ins for flask and gunicorn that note what they got."""
+    for name in ("Makefile", ".env.example", "requirements.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in ("python", "flask", "gunicorn"):
+        stand_in = bin_dir / tool
+        stand_in.write_text(f'#!/bin/sh\necho "{tool} $* APP_ENV=$APP_ENV" >> "{tmp_path}/ran"\n')
+        stand_in.chmod(0o755)
+    (tmp_path / "venv" / ".runtime-installed").touch()  # newer than requirements.txt: nothing to install
+    result = subprocess.run(
+        ["make", "run", "VENV=venv"],
+        cwd=tmp_path,
+        env={**os.environ, "APP_ENV": "production"},  # the caller's own APP_ENV does not leak into the demo
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ran").read_text().splitlines() == [
+        "flask --app wsgi db upgrade APP_ENV=development",
+        "flask --app wsgi seed-demo APP_ENV=development",
+        "gunicorn -c gunicorn.conf.py APP_ENV=development",
+    ]
+    assert (tmp_path / ".env.development").read_text() == (ROOT / ".env.example").read_text()
+    assert not (tmp_path / ".env").exists()  # left to the operator: production commands read it
