@@ -271,3 +271,49 @@ def test_the_documented_production_steps_work_end_to_end(database, tmp_path):
     assert "[WARNING]" not in log and '"level": "WARNING"' not in log, log
     passes = [json.loads(line) for line in sweeper_log.read_text().splitlines() if '"sweeper pass"' in line]
     assert passes and passes[0]["released_locks"] == 0
+
+
+def test_unsafe_production_settings_are_warned_about_once_by_the_master_not_by_each_worker(tmp_path):
+    """Test payments allowed, a short secret, memory:// limits with three workers, SQLite: four warnings."""
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    environ = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "APP_ENV": "production",
+        "ALLOW_TEST_PAYMENTS": "1",
+        "JWT_SECRET_KEY": "too-short-a-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unsafe.sqlite3'}",
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=environ,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+
+        def all_workers_serving() -> bool:
+            assert server.poll() is None, log_path.read_text(errors="replace")
+            try:
+                healthy = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+            return healthy and log_path.read_text().count("Booting worker") == 3
+
+        wait_for(all_workers_serving, "three workers serving", log_path)
+        # Each worker has imported the app by now (no preload): a worker that warned would have.
+        for _ in range(12):
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    finally:
+        assert stop(server) == 0
+    log = log_path.read_text(errors="replace")
+    warnings = [line for line in log.splitlines() if "WARNING" in line]
+    expected = ("ALLOW_TEST_PAYMENTS=1", "JWT_SECRET_KEY is shorter", "memory:// with 3 worker", "SQLite")
+    assert len(warnings) == len(expected), log
+    for text in expected:
+        assert sum(text in line for line in warnings) == 1, text
