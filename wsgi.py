@@ -6,11 +6,12 @@ only when the environment says APP_ENV=development, as `make run` does (config.d
 Under a WSGI server and `flask run`, the app refuses what production must not serve with
 (config.start_refusals). Other `flask` commands get an app that defers those refusals to the
 commands that take payments, so `db upgrade`, `create-user` and `--help` need no JWT secret; each
-`flask` command says on stderr which environment it runs in.
+`flask` command logs which environment it runs in.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -49,6 +50,8 @@ except ConfigurationError as error:
     raise SystemExit(1) from None
 
 if _command is not None:
-    click.echo(f"Running with APP_ENV={app.config['APP_ENV']}.", err=True)
+    # A log line (JSON on stderr, like the rest): the sweeper's output stays one JSON object a line.
+    _log = logging.getLogger("ticketing.startup")
+    _log.info("Running with APP_ENV=%s", app.config["APP_ENV"], extra={"app_env": app.config["APP_ENV"]})
     if _stale := stale_development_dotenv(DOTENV):
-        click.echo(f"warning: {_stale}", err=True)
+        _log.warning(_stale)

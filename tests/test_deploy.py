@@ -215,7 +215,7 @@ def test_the_documented_production_steps_work_end_to_end(database, tmp_path):
         stdin = f"{password}\n{password}\n" if " create-user " in line else ""
         result = host.command(line, stdin)
         assert result.returncode == 0, f"{line}\n{result.stderr}"
-        assert "Running with APP_ENV=production." in result.stderr
+        assert "Running with APP_ENV=production" in result.stderr
         if " seed-seats " in line:
             event_id = int(result.stdout.split()[-1])
     assert event_id is not None

@@ -44,6 +44,14 @@ def run(command: list[str], **values: str) -> subprocess.CompletedProcess:
 
 
 FLASK = [str(BIN / "flask"), "--app", "wsgi"]
+
+
+def logged(stderr: str) -> list[tuple[str, str]]:
+    """The level and message of each JSON log line of `stderr` (other lines left out)."""
+    records = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [(record["level"], record["message"]) for record in records]
+
+
 GUNICORN = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0"]
 PRODUCTION = {"APP_ENV": "production", "JWT_SECRET_KEY": "q8Jx2cV7rN0aLk5WmZ3tYb9HsD4fG6pE1uI"}
 
@@ -76,7 +84,7 @@ def test_flask_help_in_production_needs_no_secret_and_lists_the_commands():
     assert result.returncode == 0, result.stderr
     for command in ("create-user", "db", "expire-holds", "seed-seats"):
         assert f"  {command} " in result.stdout
-    assert "Running with APP_ENV=production." in result.stderr
+    assert logged(result.stderr) == [("INFO", "Running with APP_ENV=production")]
 
 
 def test_gunicorn_refuses_production_without_a_secret_before_any_worker():
@@ -107,7 +115,8 @@ def test_production_migrates_and_makes_the_admin_without_a_secret_but_the_sweepe
     assert admin.returncode == 0, admin.stderr
     sweeper = run([*FLASK, "expire-holds"], **database)
     assert sweeper.returncode == 1
-    assert sweeper.stderr.splitlines() == ["Running with APP_ENV=production.", f"error: {TEST_PAYMENTS_REFUSED}"]
+    assert logged(sweeper.stderr) == [("INFO", "Running with APP_ENV=production")]
+    assert sweeper.stderr.splitlines()[-1] == f"error: {TEST_PAYMENTS_REFUSED}"
     allowed = run([*FLASK, "expire-holds"], **database, ALLOW_TEST_PAYMENTS="1")
     assert allowed.returncode == 0, allowed.stderr
     warned = [json.loads(line)["message"] for line in allowed.stderr.splitlines() if line.startswith("{")]
@@ -210,10 +219,13 @@ def test_every_flask_command_says_its_environment_and_names_a_development_env_fi
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[:2] == [
-        "Running with APP_ENV=development.",
-        "warning: .env sets APP_ENV=development: a command without APP_ENV in its environment runs as "
-        "development. make run keeps its settings in .env.development now; remove APP_ENV from .env.",
+    assert logged(result.stderr) == [
+        ("INFO", "Running with APP_ENV=development"),
+        (
+            "WARNING",
+            ".env sets APP_ENV=development: a command without APP_ENV in its environment runs as development. "
+            "make run keeps its settings in .env.development now; remove APP_ENV from .env.",
+        ),
     ]
 
 
