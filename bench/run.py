@@ -61,6 +61,7 @@ def app_environment(**extra: str) -> dict:
         "APP_ENV": "production",
         "DATABASE_URL": DATABASE_URL,
         "JWT_SECRET_KEY": SECRET,
+        "ALLOW_TEST_PAYMENTS": "1",  # production settings, but paid with the test gateway's tok_visa
         # Holds outlast the hot-seat burst (one winner); the per-user limit is out of the way.
         "HOLD_TTL_SECONDS": "30",
         "MAX_SEATS_PER_USER": "100000",
