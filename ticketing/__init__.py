@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import SECRET_REQUIRED, ConfigurationError, Settings
 
 from .blueprints import register_blueprints
-from .blueprints.base import IdConverter, id_parameter_schema
+from .blueprints.base import IdConverter, JSONProvider, id_parameter_schema
 from .cli import register_commands
 from .clock import SystemClock
 from .database import configure_engine, engine_options, safe_session_teardown
@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         JWT_ALGORITHM="HS256",
     )
     app.config.update(config or {})
+    app.json = JSONProvider(app)
     app.json.sort_keys = False  # answers read in the order the contract lists their fields
     if app.config["PROXY_COUNT"]:
         # Behind N trusted proxies, the client's address is the Nth from the right in X-Forwarded-For
