@@ -13,10 +13,12 @@ from decimal import Decimal, InvalidOperation
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
 
 from .clock import current_time
 from .errors import EmailTakenError
 from .extensions import db
+from .schemas.auth import RegisterSchema
 from .services import auth as auth_service
 from .services import catalogue
 from .services.expiry import expire_due, forget_revoked_tokens
@@ -118,6 +120,11 @@ def create_user_command(email, password, name, admin):
     """Create an account (for operators; clients use POST /auth/register)."""
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
+    try:
+        # The API's own check (normalised, then its length and format), so both make the same accounts.
+        email = RegisterSchema().fields["email"].deserialize(email)
+    except ValidationError as error:
+        raise click.BadParameter(" ".join(error.messages), param_hint="--email") from None
     try:
         user = auth_service.register_user(email=email, password=password, name=name, is_admin=admin)
     except EmailTakenError as error:

@@ -10,22 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
-from ..errors import EmailTakenError, InvalidCredentialsError
+from ..errors import EmailTakenError, InvalidCredentialsError, InvalidRequestError
 from ..extensions import db
-from ..models import RevokedToken, User
+from ..models import EMAIL_MAX_LENGTH, RevokedToken, User, normalise_email
 
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
 
-def normalise_email(email: str) -> str:
-    """Emails compare without case and surrounding spaces."""
-    return email.strip().lower()
-
-
 def register_user(*, email: str, password: str, name: str | None, is_admin: bool = False) -> User:
     """Create an account; raise EmailTakenError when the email is in use."""
     email = normalise_email(email)
+    if len(email) > EMAIL_MAX_LENGTH:  # the API checks this already; the CLI and other callers too
+        raise InvalidRequestError(details={"email": [f"Longer than {EMAIL_MAX_LENGTH} characters in lower case."]})
     password_hash = generate_password_hash(password, method="scrypt")
     try:
         with write_transaction() as session:
