@@ -203,6 +203,7 @@ class Settings:
     payment_provider: str = setting(one_of(PAYMENT_PROVIDERS), "fake", "the payment gateway")
     max_content_length: int = setting(whole(1024, 100 * 1024 * 1024), 1024 * 1024, "largest request body, in bytes")
     login_failure_limit: str = setting(RATE, "10/minute", "failed logins allowed per account")
+    login_address_failure_limit: str = setting(RATE, "50/minute", "failed logins allowed per client address")
     register_limit: str = setting(RATE, "20/hour", "registrations allowed per client address")
     rate_limit_storage_url: str = setting(
         url("memory:// or a Redis URL such as redis://127.0.0.1:6379/0", RATE_LIMIT_STORAGES),

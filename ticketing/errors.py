@@ -138,6 +138,14 @@ class BusyError(TicketingError):
     headers = {"Retry-After": "1"}
 
 
+class RateLimitedError(TicketingError):
+    status, code, message = 429, "rate_limited", "Too many attempts; wait for the time in Retry-After and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class DatabaseUnavailableError(TicketingError):
     status, code, message = 503, "database_unavailable", "The database cannot be reached; please retry."
     headers = {"Retry-After": "1"}

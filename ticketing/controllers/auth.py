@@ -8,6 +8,7 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user, get_jwt
 
 from ..clock import current_time
+from ..protection import counted_login
 from ..services import auth as auth_service
 from .presenters import user_json
 
@@ -18,7 +19,8 @@ def register(data: dict) -> tuple[dict, int]:
 
 
 def login(data: dict) -> dict:
-    user = auth_service.authenticate(email=data["email"], password=data["password"])
+    with counted_login(data["email"]):  # before the password is checked: 429 once the budget is spent
+        user = auth_service.authenticate(email=data["email"], password=data["password"])
     return {
         "access_token": create_access_token(identity=user),
         "refresh_token": create_refresh_token(identity=user),
