@@ -15,7 +15,13 @@ from flask_limiter import Limiter, RateLimitExceeded, RouteLimit
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from .errors import InvalidCredentialsError, RateLimitedError, render_http_exception
+from .errors import (
+    HeadersTooLargeError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    UriTooLongError,
+    render_http_exception,
+)
 from .login_limits import LoginLimiter, LoginRefused
 from .models import normalise_email
 
@@ -42,6 +48,7 @@ REGISTER_LIMITED_MESSAGE = "Too many registrations from this address; wait for t
 
 def init_protection(app: Flask) -> None:
     """Install the rate limiter, request checks and response headers on the app."""
+    app.before_request(_refuse_oversized_heads)  # before the rate limiter reads anything
     _install_rate_limits(app)
     app.before_request(_refuse_non_json_bodies)
     app.after_request(_add_security_headers)
@@ -147,6 +154,25 @@ def _seconds_until_retry(limiter: Limiter, error: RateLimitExceeded) -> int:
 
 
 # Request rules --------------------------------------------------------------------------------
+
+
+def _refuse_oversized_heads() -> None:
+    """A request head past the app's limits answers JSON 414 / 431 (gunicorn's own limits, higher,
+    answer in plain text before the app is reached: gunicorn.conf.py)."""
+    config = current_app.config
+    environ = request.environ
+    # The target as sent (gunicorn: RAW_URI; Werkzeug's server: REQUEST_URI), else as parsed.
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+    if len(target) > config["MAX_URL_LENGTH"]:
+        raise UriTooLongError(f"The request's URL is longer than {config['MAX_URL_LENGTH']} bytes.")
+    headers = request.headers
+    if len(headers) > config["MAX_HEADER_COUNT"]:
+        raise HeadersTooLargeError(f"The request has more than {config['MAX_HEADER_COUNT']} header fields.")
+    for name, value in headers.items():
+        if len(name) + len(value) + 2 > config["MAX_HEADER_BYTES"]:
+            raise HeadersTooLargeError(
+                f"The request's {name[:64]} header is larger than {config['MAX_HEADER_BYTES']} bytes."
+            )
 
 
 def _refuse_non_json_bodies() -> None:
