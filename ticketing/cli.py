@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 import time
@@ -68,7 +69,9 @@ def seed_seats_command(name, rows, per_row, price, currency, starts_at):
         row_names = parse_rows(rows)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--rows") from None
-    if len(currency) != 3 or not currency.isalpha():
+    # Upper-cased first, then checked: "ß".upper() is "SS", and only A-Z make an ISO 4217 code.
+    currency = currency.upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
         raise click.BadParameter("a three-letter ISO 4217 code", param_hint="--currency")
     started = time.perf_counter()
     try:

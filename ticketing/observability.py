@@ -6,7 +6,8 @@
   echoed on every answer (errors too) and carried by every log line written during the request,
   and each request ends with one access line (logger `ticketing.access`).
 - `GET /metrics` serves the metrics of `ticketing.metrics` in Prometheus' text format, summed over
-  every gunicorn worker when `PROMETHEUS_MULTIPROC_DIR` is set.
+  every gunicorn worker when `PROMETHEUS_MULTIPROC_DIR` is set; with `METRICS_TOKEN` set, only
+  for that Bearer token.
 """
 
 from __future__ import annotations

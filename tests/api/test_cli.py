@@ -43,11 +43,14 @@ def test_seed_seats_prints_the_event_id_last(app, client):
         ["--price", "abc"],
         ["--starts-at", "tomorrow"],
         ["--currency", "EURO"],
+        ["--currency", "\u00df\u00df\u00df"],  # three letters that upper-case to six ("SSSSSS")
+        ["--currency", "\u00e9ur"],
     ],
 )
 def test_seed_seats_rejects_bad_options(app, args):
     result = app.test_cli_runner().invoke(args=["seed-seats", "--event", "X", *args])
     assert result.exit_code != 0
+    assert isinstance(result.exception, SystemExit), result.exception  # refused, not crashed
     assert "Traceback" not in result.output
 
 
@@ -61,6 +64,20 @@ def test_seed_demo_only_when_empty(app, client):
     assert first.output.strip().splitlines()[-1] == str(events[0]["id"])  # the free one, for scripts
     prices = {seat["price"] for seat in client.get(f"/events/{events[1]['id']}/seats").get_json()["seats"]}
     assert prices == {"25.00"}
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "not-an-email",
+        "\u0130" * 64 + "@" + "d" * 60 + "." + "e" * 60 + ".example.com",
+        "a" * 64 + "@" + "\u0130" * 100 + ".io",
+    ],
+)
+def test_create_user_checks_the_email_as_the_api_does(app, email):
+    result = app.test_cli_runner().invoke(args=["create-user", "--email", email, "--password", "long enough"])
+    assert result.exit_code != 0 and "--email" in result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # refused, not crashed
 
 
 def test_create_user_then_login(app, client):
