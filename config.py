@@ -238,7 +238,13 @@ class Settings:
         "base URL of the stripe gateway's API",
     )
     max_content_length: int = setting(whole(1024, 100 * 1024 * 1024), 1024 * 1024, "largest request body, in bytes")
+    # The request head's limits, answered by the app in JSON (414, 431); gunicorn's own limits are
+    # set above them (gunicorn.conf.py), so its plain answers come only for heads far past these.
+    max_url_length: int = setting(whole(256, 8000), 4096, "longest request target (path and query), in bytes")
+    max_header_bytes: int = setting(whole(1024, 65_536), 8190, "largest request header field (name and value)")
+    max_header_count: int = setting(whole(16, 1000), 100, "most header fields in one request")
     login_failure_limit: str = setting(RATE, "10/minute", "failed logins allowed per account")
+    login_address_failure_limit: str = setting(RATE, "50/minute", "failed logins allowed per client address")
     register_limit: str = setting(RATE, "20/hour", "registrations allowed per client address")
     rate_limit_storage_url: str = setting(
         url("memory:// or a Redis URL such as redis://127.0.0.1:6379/0", RATE_LIMIT_STORAGES),
@@ -250,6 +256,9 @@ class Settings:
     log_level: str = setting(one_of(LOG_LEVELS, upper=True), "INFO", "level of the app's logs (and gunicorn's)")
     proxy_count: int = setting(whole(0, 10), 0, "trusted reverse proxies in front, for X-Forwarded-For")
     changes_poll_ms: int = setting(whole(10, 10_000), 500, "how often held change-feed requests look, in ms")
+    metrics_token: str | None = setting(
+        TEXT, None, "the Bearer token GET /metrics requires; unset: /metrics is open to anyone", secret=True
+    )
 
     # gunicorn's (gunicorn.conf.py), not in app.config.
     gunicorn_bind: tuple[str, ...] = setting(ADDRESSES, (), "addresses to listen on; unset: 127.0.0.1:PORT", app=False)
@@ -385,6 +394,11 @@ def start_warnings(config: Mapping[str, Any], *, workers: int, forwarded_allow_i
     if plain:
         warnings.append(
             f"CORS_ORIGINS lets plain-HTTP pages call the API ({', '.join(plain)}): their tokens travel unencrypted."
+        )
+    if not config.get("METRICS_TOKEN"):
+        warnings.append(
+            "METRICS_TOKEN is not set: GET /metrics is open to anyone who can reach this host; set it "
+            "(Prometheus sends it as a Bearer token) or block /metrics at the proxy."
         )
     if "*" in (item.strip() for item in forwarded_allow_ips.split(",")):
         warnings.append(

@@ -76,6 +76,16 @@ keepalive = settings.gunicorn_keepalive
 max_requests = settings.gunicorn_max_requests
 max_requests_jitter = max_requests // 10
 
+# The request head's limits. The app answers heads past MAX_URL_LENGTH, MAX_HEADER_BYTES and
+# MAX_HEADER_COUNT with JSON (414 uri_too_long, 431 headers_too_large); gunicorn's own limits sit
+# above them, so that its plain-text answers (400, 414, 431, before the app is reached) come only
+# for heads far past the app's. limit_request_line is gunicorn's maximum (8190, the request line:
+# method, target, version; MAX_URL_LENGTH is at most 8000). A reverse proxy in front has limits of
+# its own (docs/operations.md).
+limit_request_line = 8190
+limit_request_field_size = 2 * settings.max_header_bytes
+limit_request_fields = 2 * settings.max_header_count
+
 # Proxies trusted for X-Forwarded-Proto (gunicorn's own FORWARDED_ALLOW_IPS, checked like the rest).
 forwarded_allow_ips = settings.forwarded_allow_ips
 

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import WARNED_AT_START, ConfigurationError, Settings, check_start, start_warnings
 
 from .blueprints import register_blueprints
-from .blueprints.base import IdConverter, id_parameter_schema
+from .blueprints.base import IdConverter, JSONProvider, id_parameter_schema
 from .cli import register_commands
 from .clock import SystemClock
 from .database import configure_engine, engine_options, safe_session_teardown
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> F
     app.config.update(config or {})
     if not defer_refusals:
         check_start(app.config)
+    app.json = JSONProvider(app)
     app.json.sort_keys = False  # answers read in the order the contract lists their fields
     if app.config["PROXY_COUNT"]:
         # Behind N trusted proxies, the client's address is the Nth from the right in X-Forwarded-For

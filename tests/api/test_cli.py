@@ -60,6 +60,8 @@ def test_seed_seats_prints_the_event_id_last(app, client):
         ["--event", ""],
         ["--event", "   "],
         ["--event", "x" * 201],
+        ["--currency", "\u00df\u00df\u00df"],  # three letters that upper-case to six ("SSSSSS")
+        ["--currency", "\u00e9ur"],
     ],
 )
 def test_seed_seats_rejects_bad_options_naming_the_option(app, client, args):
@@ -142,6 +144,20 @@ def test_create_user_checks_the_email_exactly_as_the_api(app, client, email):
     else:
         assert result.exit_code == 0, result.output
         assert f"<{api_email}>" in result.output  # stored the same way
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "not-an-email",
+        "\u0130" * 64 + "@" + "d" * 60 + "." + "e" * 60 + ".example.com",
+        "a" * 64 + "@" + "\u0130" * 100 + ".io",
+    ],
+)
+def test_create_user_checks_the_email_as_the_api_does(app, email):
+    result = app.test_cli_runner().invoke(args=["create-user", "--email", email, "--password", "long enough"])
+    assert result.exit_code != 0 and "--email" in result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # refused, not crashed
 
 
 def test_create_user_then_login(app, client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import runpy
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from dotenv import dotenv_values
 from limits import parse_many
 from limits.storage import SCHEMES
 
-from config import (
+from config import start_warnings, (
     PAYMENT_PROVIDERS,
     RATE_LIMIT_STORAGES,
     ConfigurationError,
@@ -39,13 +40,18 @@ APP_KEYS = {
     "STRIPE_API_KEY",
     "STRIPE_API_BASE",
     "MAX_CONTENT_LENGTH",
+    "MAX_URL_LENGTH",
+    "MAX_HEADER_BYTES",
+    "MAX_HEADER_COUNT",
     "LOGIN_FAILURE_LIMIT",
+    "LOGIN_ADDRESS_FAILURE_LIMIT",
     "REGISTER_LIMIT",
     "RATE_LIMIT_STORAGE_URL",
     "CORS_ORIGINS",
     "LOG_LEVEL",
     "PROXY_COUNT",
     "CHANGES_POLL_MS",
+    "METRICS_TOKEN",
 }
 
 
@@ -262,3 +268,32 @@ def test_holds_per_address_default_to_four_times_the_per_user_limit(tmp_path):
     assert derived["MAX_HOLDS_PER_ADDRESS"] == 24
     chosen = Settings.from_environment({"MAX_HOLDS_PER_ADDRESS": "7"}).app_config(str(tmp_path))
     assert chosen["MAX_HOLDS_PER_ADDRESS"] == 7
+
+
+def test_production_without_a_metrics_token_is_warned_about(tmp_path):
+    production = {"APP_ENV": "production", "JWT_SECRET_KEY": "k" * 40, "PAYMENT_PROVIDER": "stripe"}
+
+    def warnings(environ):
+        config = Settings.from_environment(environ).app_config(str(tmp_path))
+        return [w for w in start_warnings(config, workers=1) if "METRICS_TOKEN" in w]
+
+    assert len(warnings(production)) == 1
+    assert warnings({**production, "METRICS_TOKEN": "t"}) == []
+    assert warnings({"APP_ENV": "development"}) == []
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{}, {"MAX_URL_LENGTH": "8000", "MAX_HEADER_BYTES": "65536", "MAX_HEADER_COUNT": "1000"}],
+    ids=["defaults", "largest"],
+)
+def test_gunicorn_limits_sit_above_the_apps(monkeypatch, limits):
+    """So that a head past the app's limit reaches the app, which answers JSON, not gunicorn's page."""
+    for name, value in {"APP_ENV": "testing", **limits}.items():
+        monkeypatch.setenv(name, value)
+    gunicorn = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    settings = Settings.from_environment(limits)
+    assert gunicorn["limit_request_line"] <= 8190  # gunicorn's maximum; it would quietly cap it
+    assert gunicorn["limit_request_line"] > settings.max_url_length + len("OPTIONS  HTTP/1.1")
+    assert gunicorn["limit_request_field_size"] > settings.max_header_bytes
+    assert settings.max_header_count < gunicorn["limit_request_fields"] <= 32768
