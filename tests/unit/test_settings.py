@@ -12,13 +12,14 @@ from dotenv import dotenv_values
 from limits import parse_many
 from limits.storage import SCHEMES
 
-from config import start_warnings, (
+from config import (
     PAYMENT_PROVIDERS,
     RATE_LIMIT_STORAGES,
     ConfigurationError,
     Settings,
     default_workers,
     read_one,
+    start_warnings,
 )
 from ticketing.services import gateways
 
