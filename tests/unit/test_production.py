@@ -35,6 +35,7 @@ CLEAN = {
     "RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
     "SQLALCHEMY_DATABASE_URI": POSTGRES,
     "CORS_ORIGINS": ["https://shop.example"],
+    "METRICS_TOKEN": "a-long-random-metrics-token",
 }
 
 
