@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy"
 GUIDE = (DEPLOY / "README.md").read_text()
 # What the operator fills in (each CHANGE_ME of ticketing.env) and what differs on this host.
-CHOSEN = ("JWT_SECRET_KEY", "DATABASE_URL", "STRIPE_API_KEY")
+CHOSEN = ("JWT_SECRET_KEY", "DATABASE_URL", "STRIPE_API_KEY", "METRICS_TOKEN")
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -121,6 +121,7 @@ def settings_file_for(database: str, path: Path, port: int) -> dict[str, str]:
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),  # what the guide's python3 -c line prints
         "DATABASE_URL": database,
         "STRIPE_API_KEY": f"sk_live_{uuid.uuid4().hex}",  # never called: nothing is paid here
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
         "GUNICORN_BIND": f"127.0.0.1:{port}",  # a free port rather than 8000 on a shared machine
     }
     lines = []
@@ -274,7 +275,8 @@ def test_the_documented_production_steps_work_end_to_end(database, tmp_path):
 
 
 def test_unsafe_production_settings_are_warned_about_once_by_the_master_not_by_each_worker(tmp_path):
-    """Test payments allowed, a short secret, memory:// limits with three workers, SQLite: four warnings."""
+    """Test payments allowed, a short secret, memory:// limits with three workers, SQLite, no metrics token:
+    five warnings."""
     port = free_port()
     log_path = tmp_path / "gunicorn.log"
     environ = {
@@ -313,7 +315,13 @@ def test_unsafe_production_settings_are_warned_about_once_by_the_master_not_by_e
         assert stop(server) == 0
     log = log_path.read_text(errors="replace")
     warnings = [line for line in log.splitlines() if "WARNING" in line]
-    expected = ("ALLOW_TEST_PAYMENTS=1", "JWT_SECRET_KEY is shorter", "memory:// with 3 worker", "SQLite")
+    expected = (
+        "ALLOW_TEST_PAYMENTS=1",
+        "JWT_SECRET_KEY is shorter",
+        "memory:// with 3 worker",
+        "SQLite",
+        "METRICS_TOKEN",
+    )
     assert len(warnings) == len(expected), log
     for text in expected:
         assert sum(text in line for line in warnings) == 1, text
