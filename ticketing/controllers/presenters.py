@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..models import LOCKED, Ticket, effective_status, format_price, iso
+from ..models import LOCKED, Ticket, effective_status, format_price, is_taken, iso
 from ..services.catalogue import EventSummary
 from ..services.orders import OrderView
 
@@ -33,6 +33,7 @@ def seat_json(seat, *, now: datetime, viewer_id: int | None) -> dict:
         "number": seat.number,
         "price": format_price(seat.price_cents),
         "status": status,
+        "is_taken": is_taken(status, seat.order_id),
     }
     if status == LOCKED and viewer_id is not None and seat.holder_id == viewer_id:
         body["locked_by_me"] = True

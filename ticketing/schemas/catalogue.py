@@ -35,6 +35,13 @@ class SeatSchema(Schema):
     number = fields.Integer(required=True, metadata={"example": 6})
     price = fields.String(required=True, metadata=MONEY)
     status = fields.String(required=True, validate=validate.OneOf(SEAT_STATUSES))
+    is_taken = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True while the seat is in a live checkout (a pending order) or booked; "
+            "a plain lock leaves it false"
+        },
+    )
     locked_by_me = fields.Boolean(metadata={"description": "Present (true) when the caller holds the lock"})
     lock_expires_at = fields.String(metadata={**DATE_TIME, "description": "Present when the caller holds the lock"})
 

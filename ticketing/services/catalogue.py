@@ -37,6 +37,7 @@ class SeatView:
     status: str
     holder_id: int | None
     locked_until: datetime | None
+    order_id: int | None  # the pending order whose checkout holds the seat (live holds only)
 
 
 def _summaries(now: datetime, event_id: int | None = None) -> list[EventSummary]:
@@ -87,6 +88,7 @@ _SEAT_COLUMNS = (
     Seat.status,
     Seat.holder_id,
     Seat.locked_until,
+    Seat.order_id,
 )
 
 
@@ -104,6 +106,7 @@ def seat_view(row, now: datetime) -> SeatView:
         status=status,
         holder_id=row.holder_id if live else None,
         locked_until=row.locked_until if live else None,
+        order_id=row.order_id if live else None,
     )
 
 

@@ -73,7 +73,7 @@ def lock_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, ma
                 f"You already hold the most seats allowed for this event ({max_seats_per_user})."
             )
     metrics.record_seat_lock(renewed=renewing)
-    return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until)
+    return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
 
 
 def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
@@ -111,4 +111,4 @@ def release_seat(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
         if seat.order_id is not None:
             raise SeatInOrderError()
         ledger.release_seats(session, [seat])
-    return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None)
+    return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
