@@ -57,14 +57,32 @@ class EventSeatsEnvelope(Schema):
 
 class SeatListEnvelope(Schema):
     seats = fields.List(fields.Nested(SeatSchema), required=True)
+    next_after = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Without `event_id` only: send it as `after` for the next page; null on the last page"
+        },
+    )
 
 
 class StatusQuery(Schema):
     status = fields.String(validate=validate.OneOf(SEAT_STATUSES))
 
 
+MAX_SEATS_PER_PAGE = 1000
+
+
 class SeatsQuery(StatusQuery):
-    event_id = id_field()
+    event_id = id_field(metadata={"description": "Only this event's seats, all of them (no pages)"})
+    limit = fields.Integer(
+        load_default=MAX_SEATS_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_SEATS_PER_PAGE),
+        metadata={"description": "Without `event_id`: the most seats in one page (1 to 1000, default 1000)"},
+    )
+    after = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "Without `event_id`: the seats after this seat id (the `next_after` of a page)"},
+    )
 
 
 class ChangesQuery(Schema):

@@ -126,6 +126,23 @@ def list_seats(*, now: datetime, event_id: int | None = None, status: str | None
     return [seat_view(row, now) for row in db.session.execute(query)]
 
 
+@dataclass(frozen=True)
+class SeatPage:
+    seats: list[SeatView]
+    next_after: int | None  # the last seat's id when more may follow, else None
+
+
+def list_seats_page(*, now: datetime, status: str | None, after: int | None, limit: int) -> SeatPage:
+    """Up to `limit` seats of every event with ids above `after`, by id (keyset pages: each is one
+    index range, however deep), optionally only those in `status` at `now`."""
+    query = _seats_query(now=now, event_id=None, status=status)
+    if after is not None:
+        query = query.where(Seat.id > after)
+    rows = db.session.execute(query.limit(limit + 1)).all()  # one more tells whether a next page exists
+    seats = [seat_view(row, now) for row in rows[:limit]]
+    return SeatPage(seats=seats, next_after=seats[-1].id if len(rows) > limit else None)
+
+
 def get_seat(*, seat_id: int, now: datetime) -> SeatView | None:
     """One seat as it is at `now`, or None."""
     row = db.session.execute(select(*_SEAT_COLUMNS).where(Seat.id == seat_id)).first()
