@@ -28,7 +28,7 @@ from .seat import (
     run_out_lock,
     status_filter,
 )
-from .ticket import Ticket
+from .ticket import TICKET_STATUSES, VALID, VOID, Ticket
 from .types import MAX_ID, iso, utcnow
 from .user import RevokedToken, User
 from .version import ChangeClock
@@ -45,6 +45,9 @@ __all__ = [
     "PAYMENT_FAILED",
     "PENDING_PAYMENT",
     "SEAT_STATUSES",
+    "TICKET_STATUSES",
+    "VALID",
+    "VOID",
     "ChangeClock",
     "Event",
     "Order",

@@ -41,6 +41,8 @@ export const MESSAGES = Object.freeze({
   payment_gateway_error: "The payment service had a problem and nothing was charged. Your seats are still held: please try again.",
   payment_in_progress: "A payment for this order is already being processed. Wait a moment, then check your order.",
   payment_required: "This seat has a price: check out to buy it.",
+  // Tickets.
+  ticket_not_found: "We can't find a ticket with this code.",
   // The service under load or without its database.
   busy: "The box office is very busy at the moment. Please try again in a few seconds.",
   database_unavailable: "The box office is briefly unavailable. Please try again in a moment.",
