@@ -87,8 +87,8 @@ def test_a_full_purchase_ends_with_the_ticket_codes(server_factory, backdoor, co
 
     tickets = buyer.page.locator("#ticket-list li")
     expect(tickets).to_have_count(2)
-    expect(tickets.nth(0)).to_contain_text("Seat B3:")
-    expect(tickets.nth(1)).to_contain_text("Seat B4:")
+    expect(tickets.nth(0)).to_contain_text("Seat B3 · order ")
+    expect(tickets.nth(1)).to_contain_text("Seat B4 · order ")
     codes = buyer.page.locator("#ticket-list code").all_inner_texts()
     assert all(TICKET_CODE.match(code) for code in codes) and len(set(codes)) == 2
     expect(buyer.seat(first)).to_have_attribute("data-status", "booked")
