@@ -35,6 +35,9 @@ APP_KEYS = {
     "MAX_HOLDS_PER_ADDRESS",
     "LOCK_TIMEOUT_MS",
     "PAYMENT_PROVIDER",
+    "ALLOW_TEST_PAYMENTS",
+    "STRIPE_API_KEY",
+    "STRIPE_API_BASE",
     "MAX_CONTENT_LENGTH",
     "LOGIN_FAILURE_LIMIT",
     "REGISTER_LIMIT",
@@ -120,7 +123,9 @@ def test_the_message_names_the_variable_the_value_and_what_is_allowed():
         ("APP_ENV", "staging", "one of production, development, testing"),
         ("APP_ENV", "Production", "one of production, development, testing"),
         ("LOG_LEVEL", "verbose", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-        ("PAYMENT_PROVIDER", "stripe", "one of fake"),
+        ("PAYMENT_PROVIDER", "paypal", "one of fake, stripe"),
+        ("ALLOW_TEST_PAYMENTS", "yes", "0 or 1"),
+        ("STRIPE_API_BASE", "api.stripe.com", "an http(s) URL"),
         ("LOGIN_FAILURE_LIMIT", "ten a minute", "a rate such as 10/minute"),
         ("REGISTER_LIMIT", "20/fortnight", "a rate such as 10/minute"),
         ("CORS_ORIGINS", "https://shop.example/", "origins such as https://shop.example"),
@@ -238,9 +243,10 @@ def test_env_example_shows_every_setting_and_no_other():
     assert set(_example_lines()) == set(Settings.specs())
 
 
-def test_env_example_values_are_the_defaults_except_app_env():
+def test_env_example_values_are_the_defaults_and_leave_app_env_to_the_environment():
     example = {name: value for name, value in dotenv_values(ROOT / ".env.example").items() if value is not None}
-    assert example.pop("APP_ENV") == "development"  # the example is for a developer's machine
+    # A copy of it left as .env must not turn production commands into development ones.
+    assert "APP_ENV" not in example
     assert Settings.from_environment(example) == Settings()
 
 
