@@ -108,7 +108,8 @@ def test_pay_keeps_one_idempotency_key_per_order_across_a_lost_answer(server_fac
     buyer.page.click("#pay")
     check(buyer.notice()).to_contain_text("We can't reach the box office")
     check(buyer.page.locator("#order")).to_be_visible()  # nothing is given up on a lost answer
-    check(buyer.seat(seat_ids[0])).to_have_attribute("data-status", "mine")
+    # The seat stays the buyer's (or shows sold, when the change feed has told of the payment already).
+    check(buyer.seat(seat_ids[0])).to_have_attribute("data-status", re.compile(r"^(mine|booked)$"))
 
     buyer.page.click("#pay")  # the buyer tries again: the same key gets the first answer
     check(buyer.page.locator("#ticket-list li")).to_have_count(2)
