@@ -42,6 +42,7 @@ APP_KEYS = {
     "LOG_LEVEL",
     "PROXY_COUNT",
     "CHANGES_POLL_MS",
+    "MAX_HELD_FEEDS_PER_ADDRESS",
 }
 
 

@@ -19,6 +19,9 @@ from .expiry import expire_seats_due
 
 # Blocks until the event may have changes for a follower at `after`, or `timeout` seconds pass.
 WaitForChange = Callable[..., bool]
+# Hands the wait to the server instead: True when the request will be run again once the event may
+# have changes for a follower at `after` or time.monotonic() reaches `deadline`; False: answer now.
+HoldForChange = Callable[..., bool]
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,18 @@ def follow_feed(
     *,
     event_id: int,
     since: int | None,
-    wait_seconds: float,
+    deadline: float,
     clock: Callable[[], datetime],
     wait_for_change: WaitForChange,
-) -> Feed:
-    """Read the feed; with nothing new and `wait_seconds` > 0, wait for a change, then read again.
+    hold_for_change: HoldForChange | None = None,
+) -> Feed | None:
+    """Read the feed; with nothing new before `deadline` (time.monotonic()), wait for a change, then
+    read again.
 
-    While waiting the request holds no transaction and no connection.
+    With `hold_for_change`, the wait is handed to the server and None is returned: the request is
+    run again later (with the same `deadline`). While waiting the request holds no transaction and
+    no connection.
     """
-    deadline = time.monotonic() + wait_seconds
     expire_seats_due(event_id=event_id, now=clock())
     while True:
         feed = read_changes(event_id=event_id, since=since, now=clock())
@@ -70,4 +76,6 @@ def follow_feed(
         if feed.changes or since is None or remaining <= 0:
             return feed
         db.session.close()  # end the read (SQLite's snapshot too) and give the connection back
+        if hold_for_change is not None:
+            return None if hold_for_change(event_id, after=feed.cursor, deadline=deadline) else feed
         wait_for_change(event_id, after=feed.cursor, timeout=remaining)
