@@ -9,7 +9,7 @@ THREADS  ?= 8
 # Worker processes write their metrics here so /metrics adds them up (emptied at each start).
 METRICS_DIR ?= $(CURDIR)/instance/prometheus
 
-.PHONY: run test lint migrate clean sweeper bench bench-browser
+.PHONY: run test test-fast lint migrate clean sweeper bench bench-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +50,15 @@ bench-browser: $(VENV)/.dev-installed
 .env:
 	cp .env.example .env
 
-## test: lint, then the whole suite on SQLite and on PostgreSQL
+## test: lint, then the whole suite on SQLite and on PostgreSQL (both always, whatever TEST_DATABASES says)
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	TEST_DATABASES=sqlite,postgresql $(BIN)/pytest
+
+## test-fast: the edit loop: lint, then tests/unit and tests/api on SQLite only (under a minute)
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	TEST_DATABASES=sqlite $(BIN)/pytest -q tests/unit tests/api
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

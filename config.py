@@ -194,6 +194,11 @@ class Settings:
     hold_ttl_seconds: int = setting(whole(1, 86_400), 60, "how long a seat hold lasts, in seconds")
     checkout_ttl_seconds: int = setting(whole(1, 86_400), 600, "how long an unpaid order keeps its seats, in seconds")
     max_seats_per_user: int = setting(whole(1, 100_000), 10, "most seats one user may hold in one event at a time")
+    max_holds_per_address: int = setting(
+        whole(0, 10_000_000),
+        0,
+        "most seats held in one event by all accounts behind one client address (0: 4 x MAX_SEATS_PER_USER)",
+    )
     lock_timeout_ms: int = setting(whole(1, 60_000), 3000, "longest wait for a database row lock, in milliseconds")
     payment_provider: str = setting(one_of(PAYMENT_PROVIDERS), "fake", "the payment gateway")
     max_content_length: int = setting(whole(1024, 100 * 1024 * 1024), 1024 * 1024, "largest request body, in bytes")
@@ -264,6 +269,8 @@ class Settings:
             if spec.app_key is not None:
                 value = getattr(self, name.lower())
                 config[spec.app_key or name] = list(value) if isinstance(value, tuple) else value
+        if not self.max_holds_per_address:
+            config["MAX_HOLDS_PER_ADDRESS"] = 4 * self.max_seats_per_user
         if not self.database_url:
             config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "ticketing.sqlite3")
         return config

@@ -1,4 +1,4 @@
-"""Fixtures: every test runs once on SQLite and once on PostgreSQL."""
+"""Fixtures: every test runs once on SQLite and once on PostgreSQL (TEST_DATABASES=sqlite: SQLite only)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,54 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from ticketing import create_app
 from ticketing.extensions import db
 from ticketing.models import utcnow
-from ticketing.services.seats import lock_seat
+from ticketing.services import auth as auth_service
+from ticketing.services.seats import hold_seat
 from ticketing.services.seeding import parse_rows, seed_event
 
-from .databases import POSTGRES_URL, base_config, create_postgres_database, migrate, reset
+from .databases import (
+    DATABASES,
+    POSTGRES_URL,
+    base_config,
+    create_postgres_database,
+    migrate,
+    reset,
+    selected_databases,
+)
+from .gunicorn_server import servers
+from .helpers import TEST_LIMITS
 from .race_support import Backdoor
-from .server import servers
 
 _emails = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def pytest_configure(config) -> None:
+    """Refuse a TEST_DATABASES choice that names no known database or contradicts REQUIRE_POSTGRES."""
+    try:
+        selected_databases()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Deselect the tests on databases that TEST_DATABASES leaves out (they still count as collected)."""
+    chosen = selected_databases()
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        database = callspec.params.get("database_url") if callspec else None
+        (drop if database is not None and database not in chosen else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session", params=DATABASES)
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
@@ -32,6 +64,23 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         create_postgres_database(url)
     migrate(url)
     yield url
+
+
+def _quick_scrypt(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
+    """scrypt at a low work factor: the same kind of hash, stored and checked the same way, in ~5 ms."""
+    return generate_password_hash(
+        password, method="scrypt:1024:8:1" if method == "scrypt" else method, salt_length=salt_length
+    )
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch) -> None:
+    """New passwords are hashed cheaply in tests (checks read the factor from the stored hash).
+
+    Production's factor costs ~0.2 s per hash and again per login, and most tests register and log in
+    several users: that alone was half of the in-process tests' time. The factor is not under test.
+    """
+    monkeypatch.setattr(auth_service, "generate_password_hash", _quick_scrypt)
 
 
 @pytest.fixture
@@ -98,12 +147,12 @@ class Api:
         """Lock the seat as if at `seconds_ago` (past `hold_seconds`, it has run out with no clean-up)."""
         with self.app.app_context():
             taken_at = utcnow() - timedelta(seconds=seconds_ago)
-            lock_seat(
+            hold_seat(
                 user_id=user_id,
                 seat_id=seat_id,
                 clock=lambda: taken_at,
                 hold_seconds=hold_seconds,
-                max_seats_per_user=10,
+                limits=TEST_LIMITS,
             )
 
 

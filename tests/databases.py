@@ -29,6 +29,25 @@ def base_config(database_url: str, **overrides) -> dict:
     return config
 
 
+DATABASES = ("sqlite", "postgresql")
+
+
+def selected_databases() -> tuple[str, ...]:
+    """The databases named in TEST_DATABASES (comma-separated, e.g. "sqlite"); both when it is unset.
+
+    Raises ValueError for an unknown name, or when REQUIRE_POSTGRES is set and the choice leaves
+    PostgreSQL out (a run that must test PostgreSQL cannot quietly skip it).
+    """
+    names = {name.strip().lower() for name in os.environ.get("TEST_DATABASES", "").split(",") if name.strip()}
+    if not names:
+        return DATABASES
+    if unknown := names - set(DATABASES):
+        raise ValueError(f"TEST_DATABASES names {sorted(unknown)}; choose from {', '.join(DATABASES)}")
+    if "postgresql" not in names and os.environ.get("REQUIRE_POSTGRES"):
+        raise ValueError("REQUIRE_POSTGRES is set but TEST_DATABASES leaves PostgreSQL out")
+    return tuple(name for name in DATABASES if name in names)
+
+
 def postgres_required() -> bool:
     """In CI (or when asked) an unreachable PostgreSQL fails the run instead of skipping."""
     return bool(os.environ.get("CI") or os.environ.get("REQUIRE_POSTGRES"))

@@ -17,7 +17,7 @@ from .blueprints import register_blueprints
 from .blueprints.base import IdConverter, id_parameter_schema
 from .cli import register_commands
 from .clock import SystemClock
-from .database import configure_engine, engine_options
+from .database import configure_engine, engine_options, safe_session_teardown
 from .errors import register_error_handlers
 from .extensions import db, jwt, migrate
 from .feed_watch import init_feed_watch
@@ -88,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_protection(app)
     init_observability(app)
     configure_engine(app)
+    safe_session_teardown(app)
     register_commands(app)
     # Tests may hand in their own gateway and clock; production builds them from the settings.
     gateway = app.config.get("PAYMENT_GATEWAY") or make_gateway(app.config["PAYMENT_PROVIDER"])

@@ -17,6 +17,7 @@ below which every transaction has ended, so "changed_in >= since and < cursor" i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,6 +32,8 @@ from .models import ChangeClock
 
 # SQLSTATEs that mean "someone else holds what you need": lock_not_available, deadlock_detected,
 # serialization_failure, query_canceled (statement_timeout).
+log = logging.getLogger(__name__)
+
 _BUSY_SQLSTATES = {"55P03", "40P01", "40001", "57014"}
 _IMMEDIATE = "ticketing_begin_immediate"
 _WRITING = "ticketing.write_transaction"  # session.info: a write transaction is open
@@ -50,6 +53,27 @@ def engine_options(database_url: str, lock_timeout_ms: int) -> dict:
         "max_overflow": 10,
         "connect_args": {"options": f"-c lock_timeout={lock_timeout_ms}"},
     }
+
+
+def safe_session_teardown(app: Flask) -> None:
+    """End each request's session without letting a failure there replace the answer.
+
+    Flask-SQLAlchemy removes the session when the app context ends, after the answer is built (and
+    after its transaction committed). If the database went away meanwhile, the ROLLBACK inside that
+    removal raises, and the WSGI server would answer its own non-JSON 500 in place of the real answer
+    (a paid order reported as an error). The connection is dropped by the pool either way.
+    """
+    extension = app.extensions["sqlalchemy"]
+    functions = app.teardown_appcontext_funcs
+    original = extension._teardown_session
+
+    def remove_session(_exc: BaseException | None) -> None:
+        try:
+            extension.session.remove()
+        except Exception:
+            log.warning("ending the request's database session failed", exc_info=True)
+
+    functions[:] = [remove_session if function == original else function for function in functions]
 
 
 def configure_engine(app: Flask) -> None:
@@ -135,6 +159,14 @@ def require_write_transaction(session: Session) -> None:
     whatever transaction happens to be open, until nobody knows when)."""
     if not session.info.get(_WRITING):
         raise RuntimeError("row locks may only be taken inside write_transaction()")
+
+
+def advisory_lock(session: Session, key: str) -> None:
+    """Serialise, until COMMIT, the write transactions that take the same `key` (a lock on a name,
+    not a row). SQLite's writers are serialised already."""
+    require_write_transaction(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 def note_seat_changes(session: Session, event_ids) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
+from tests.helpers import TEST_LIMITS
 from ticketing.clock import ManualClock
 from ticketing.database import write_transaction
 from ticketing.extensions import db
@@ -98,13 +99,13 @@ def test_every_public_transition_reaches_the_change_feed(app, api):
     p1, p2, p3, p4, p5, p6 = priced["seat_ids"]
 
     def hold(seat_id):
-        return seats.lock_seat(
-            user_id=user["id"], seat_id=seat_id, clock=clock.now, hold_seconds=60, max_seats_per_user=10
+        return seats.hold_seat(
+            user_id=user["id"], seat_id=seat_id, clock=clock.now, hold_seconds=60, limits=TEST_LIMITS
         )
 
     def order(*seat_ids):
         return orders.create_order(
-            user_id=user["id"], seat_ids=list(seat_ids), clock=clock.now, checkout_seconds=600, max_seats_per_user=10
+            user_id=user["id"], seat_ids=list(seat_ids), clock=clock.now, checkout_seconds=600, limits=TEST_LIMITS
         )
 
     def pay(order_view, token):
@@ -126,7 +127,7 @@ def test_every_public_transition_reaches_the_change_feed(app, api):
         (
             "release_seat",
             free,
-            lambda: seats.release_seat(user_id=user["id"], seat_id=f1, clock=clock.now),
+            lambda: seats.release_hold(user_id=user["id"], seat_id=f1, clock=clock.now),
             {f1: AVAILABLE},
         ),
         (

@@ -32,6 +32,7 @@ APP_KEYS = {
     "HOLD_TTL_SECONDS",
     "CHECKOUT_TTL_SECONDS",
     "MAX_SEATS_PER_USER",
+    "MAX_HOLDS_PER_ADDRESS",
     "LOCK_TIMEOUT_MS",
     "PAYMENT_PROVIDER",
     "MAX_CONTENT_LENGTH",
@@ -249,3 +250,10 @@ def test_readme_lists_every_setting():
     settings_section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in Settings.specs() if f"`{name}`" not in settings_section]
     assert not missing
+
+
+def test_holds_per_address_default_to_four_times_the_per_user_limit(tmp_path):
+    derived = Settings.from_environment({"MAX_SEATS_PER_USER": "6"}).app_config(str(tmp_path))
+    assert derived["MAX_HOLDS_PER_ADDRESS"] == 24
+    chosen = Settings.from_environment({"MAX_HOLDS_PER_ADDRESS": "7"}).app_config(str(tmp_path))
+    assert chosen["MAX_HOLDS_PER_ADDRESS"] == 7

@@ -9,17 +9,18 @@ from ..errors import ForbiddenError
 from ..models import iso
 from ..security import current_user_id
 from ..services import seats as seat_service
+from .limits import hold_limits
 from .presenters import seat_json, ticket_json
 
 
 def lock(seat_id: int) -> dict:
     user_id, now = current_user_id(), current_time()
-    seat = seat_service.lock_seat(
+    seat = seat_service.hold_seat(
         user_id=user_id,
         seat_id=seat_id,
         clock=current_clock(),
         hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
-        max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
+        limits=hold_limits(),
     )
     return {
         "message": f"Seat {seat.label} locked until {iso(seat.locked_until)}",
@@ -41,7 +42,7 @@ def confirm(seat_id: int) -> dict:
 
 def release(seat_id: int) -> dict:
     user_id, now = current_user_id(), current_time()
-    seat = seat_service.release_seat(user_id=user_id, seat_id=seat_id, clock=current_clock())
+    seat = seat_service.release_hold(user_id=user_id, seat_id=seat_id, clock=current_clock())
     return {"message": f"Seat {seat.label} released", "seat": seat_json(seat, now=now, viewer_id=user_id)}
 
 

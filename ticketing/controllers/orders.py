@@ -10,6 +10,7 @@ from ..models import format_price
 from ..security import current_user_id
 from ..services import orders as order_service
 from ..services import payments as payment_service
+from .limits import hold_limits
 from .presenters import order_json
 
 
@@ -19,7 +20,7 @@ def create(data: dict) -> tuple[dict, int]:
         seat_ids=data["seat_ids"],
         clock=current_clock(),
         checkout_seconds=current_app.config["CHECKOUT_TTL_SECONDS"],
-        max_seats_per_user=current_app.config["MAX_SEATS_PER_USER"],
+        limits=hold_limits(),
     )
     body = order_json(order)
     message = f"Order {order.id} holds {len(order.seat_ids)} seats until {body['expires_at']}; pay to book them"

@@ -43,6 +43,7 @@ class Seat(db.Model):
         UniqueConstraint("event_id", "label"),
         Index("ix_seats_event_id_id", "event_id", "id"),
         Index("ix_seats_holder_id_event_id", "holder_id", "event_id"),
+        Index("ix_seats_held_from_event_id", "held_from", "event_id"),
         # Only the locked seats: finds locks that have run out (map versions, the sweeper) cheaply.
         Index(
             "ix_seats_event_id_locked_until_locked",
@@ -64,6 +65,8 @@ class Seat(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=AVAILABLE)
     holder_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # The client address the hold came from (holds per address, MAX_HOLDS_PER_ADDRESS).
+    held_from: Mapped[str | None] = mapped_column(String(64))
     # The pending order holding the seat (its `locked_until` is the order's deadline).
     order_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("orders.id", ondelete="SET NULL"))
     # The change stamp of the transaction that last changed the seat (database.change_stamp); 0: never.

@@ -12,6 +12,7 @@ every change by construction (database.write_transaction). Callers lock the rows
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Row, func, select, update
@@ -22,6 +23,15 @@ from ..models import AVAILABLE, BOOKED, LOCKED, Seat, live_lock, run_out_lock
 
 _SEATS = Seat.__table__
 _HELD = Seat.__table__.alias("held")  # built once: an alias makes new Column objects
+
+
+@dataclass(frozen=True)
+class HoldLimits:
+    """The most seats of one event held at once by one user, and by all users behind one address."""
+
+    per_user: int
+    per_address: int
+    address: str | None  # the client's address; None: not known (commands, tests), not counted
 
 
 def live_holds(*, user_id: int, event_id: int, now: datetime):
@@ -37,9 +47,26 @@ def live_holds(*, user_id: int, event_id: int, now: datetime):
     )
 
 
+def live_address_holds(*, address: str, event_id: int, now: datetime):
+    """SQL scalar: how many seats of the event are held at `now` by requests from `address`."""
+    return (
+        select(func.count())
+        .select_from(_HELD)
+        .where(_HELD.c.held_from == address, _HELD.c.event_id == event_id, live_lock(now, _HELD))
+        .scalar_subquery()
+    )
+
+
 def count_live_holds(session: Session, *, user_id: int, event_id: int, now: datetime) -> int:
     """How many seats of the event the user holds at `now` (plain holds and pending orders alike)."""
     return session.scalar(select(live_holds(user_id=user_id, event_id=event_id, now=now))) or 0
+
+
+def count_address_holds(session: Session, *, address: str | None, event_id: int, now: datetime) -> int:
+    """How many seats of the event requests from `address` hold at `now` (0 when the address is unknown)."""
+    if not address:
+        return 0
+    return session.scalar(select(live_address_holds(address=address, event_id=event_id, now=now))) or 0
 
 
 def _write(session: Session, seats: Sequence[Row], condition=None, **values) -> int:
@@ -55,34 +82,63 @@ def _write(session: Session, seats: Sequence[Row], condition=None, **values) -> 
     return changed
 
 
-def hold_seat(
-    session: Session, seat: Row, *, user_id: int, until: datetime, now: datetime, max_holds: int | None
+def hold(
+    session: Session,
+    seat: Row,
+    *,
+    user_id: int,
+    until: datetime,
+    now: datetime,
+    limits: HoldLimits,
+    renewing: bool,
 ) -> bool:
     """Hold the seat for the user until `until` (a renewal when they hold it already).
 
-    With `max_holds`, the per-user limit is checked inside the same UPDATE (the user's row is locked,
-    so the count is exact); False when the limit stopped it and nothing was written.
+    For a new hold the limits are checked inside the same UPDATE (the user's row and the address are
+    locked, so the counts are exact); False when a limit stopped it and nothing was written.
     """
     condition = None
-    if max_holds is not None:
-        condition = live_holds(user_id=user_id, event_id=seat.event_id, now=now) < max_holds
-    changed = _write(session, [seat], condition, status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
+    if not renewing:
+        condition = live_holds(user_id=user_id, event_id=seat.event_id, now=now) < limits.per_user
+        if limits.address:
+            address_holds = live_address_holds(address=limits.address, event_id=seat.event_id, now=now)
+            condition = condition & (address_holds < limits.per_address)
+    changed = _write(
+        session,
+        [seat],
+        condition,
+        status=LOCKED,
+        holder_id=user_id,
+        locked_until=until,
+        order_id=None,
+        held_from=limits.address,
+    )
     return changed == 1
 
 
-def release_seats(session: Session, seats: Sequence[Row]) -> None:
+def release(session: Session, seats: Sequence[Row]) -> None:
     """Make the seats available (a hold given up, an order's seats given back)."""
-    _write(session, seats, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
+    _write(session, seats, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None, held_from=None)
 
 
-def put_in_order(session: Session, seats: Sequence[Row], *, user_id: int, order_id: int, until: datetime) -> None:
+def put_in_order(
+    session: Session, seats: Sequence[Row], *, user_id: int, order_id: int, until: datetime, address: str | None
+) -> None:
     """Hold the seats for the order until its deadline (only the order can change them then)."""
-    _write(session, seats, status=LOCKED, holder_id=user_id, locked_until=until, order_id=order_id)
+    _write(
+        session,
+        seats,
+        status=LOCKED,
+        holder_id=user_id,
+        locked_until=until,
+        order_id=order_id,
+        held_from=address,
+    )
 
 
-def book_seats(session: Session, seats: Sequence[Row]) -> None:
-    """Mark the seats sold (the holder stays on record as the buyer)."""
-    _write(session, seats, status=BOOKED, locked_until=None)
+def book(session: Session, seats: Sequence[Row]) -> None:
+    """Mark the seats sold (the holder stays on record as the buyer; the address is forgotten)."""
+    _write(session, seats, status=BOOKED, locked_until=None, held_from=None)
 
 
 def seats_held_by_orders(seats: Iterable[Row], order_ids: set[int]) -> list[Row]:
@@ -103,5 +159,7 @@ def release_run_out_holds(session: Session, *, now: datetime, event_id: int | No
     found = session.connection().execute(query.order_by(_SEATS.c.id).limit(limit).with_for_update(skip_locked=True))
     seats = found.all()
     condition = run_out_lock(now) & _SEATS.c.order_id.is_(None)
-    _write(session, seats, condition, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)
+    _write(
+        session, seats, condition, status=AVAILABLE, holder_id=None, locked_until=None, order_id=None, held_from=None
+    )
     return len(seats)

@@ -34,7 +34,13 @@ from ..models import (
 )
 from ..models.payment import PROCESSING
 from . import ledger
-from .row_locks import select_order_for_update, select_seats_for_update, select_user_for_update
+from .ledger import HoldLimits
+from .row_locks import (
+    lock_client_address,
+    select_order_for_update,
+    select_seats_for_update,
+    select_user_for_update,
+)
 from .seats import Clock
 
 
@@ -67,7 +73,7 @@ def _available_to(seat, user_id: int, now: datetime) -> bool:
 
 
 def create_order(
-    *, user_id: int, seat_ids: list[int], clock: Clock, checkout_seconds: int, max_seats_per_user: int
+    *, user_id: int, seat_ids: list[int], clock: Clock, checkout_seconds: int, limits: HoldLimits
 ) -> OrderView:
     """Take every seat for the user until `now + checkout_seconds` in a pending order, or none."""
     if not seat_ids:
@@ -76,6 +82,7 @@ def create_order(
         raise InvalidRequestError(details={"seat_ids": ["A seat appears more than once."]})
     with write_transaction() as session:
         select_user_for_update(session, user_id)
+        lock_client_address(session, limits.address)
         seats = select_seats_for_update(session, seat_ids)
         now = clock()
         missing = sorted(set(seat_ids) - {seat.id for seat in seats})
@@ -93,10 +100,21 @@ def create_order(
         event_id = event_ids.pop()
         already_mine = sum(1 for seat in seats if effective_status(seat.status, seat.locked_until, now) == LOCKED)
         held_elsewhere = ledger.count_live_holds(session, user_id=user_id, event_id=event_id, now=now) - already_mine
-        if held_elsewhere + len(seats) > max_seats_per_user:
+        if held_elsewhere + len(seats) > limits.per_user:
             raise HoldLimitReachedError(
                 f"This order would make {held_elsewhere + len(seats)} seats held in this event; "
-                f"the most allowed is {max_seats_per_user}."
+                f"the most allowed is {limits.per_user}."
+            )
+        new_for_address = len(seats) - sum(
+            1
+            for seat in seats
+            if seat.held_from == limits.address and effective_status(seat.status, seat.locked_until, now) == LOCKED
+        )
+        by_address = ledger.count_address_holds(session, address=limits.address, event_id=event_id, now=now)
+        if limits.address and by_address + new_for_address > limits.per_address:
+            raise HoldLimitReachedError(
+                f"This order would make {by_address + new_for_address} seats held in this event from your "
+                f"network address; the most allowed is {limits.per_address}."
             )
         currency = session.scalar(select(Event.currency).where(Event.id == event_id))
         order = Order(
@@ -111,7 +129,9 @@ def create_order(
         session.add(order)
         session.flush()
         session.add_all(OrderSeat(order_id=order.id, seat_id=seat.id) for seat in seats)
-        ledger.put_in_order(session, seats, user_id=user_id, order_id=order.id, until=order.expires_at)
+        ledger.put_in_order(
+            session, seats, user_id=user_id, order_id=order.id, until=order.expires_at, address=limits.address
+        )
         view = order_views(session, [order], now)[0]
     return view
 
@@ -128,7 +148,7 @@ def order_seats_for_update(session: Session, orders: list[Order]) -> list:
 def release_order_seats(session: Session, orders: list[Order]) -> None:
     """Give back the seats the orders still hold (the order rows are locked by the caller)."""
     seats = order_seats_for_update(session, orders)
-    ledger.release_seats(session, ledger.seats_held_by_orders(seats, {order.id for order in orders}))
+    ledger.release(session, ledger.seats_held_by_orders(seats, {order.id for order in orders}))
 
 
 def has_payment_in_flight(session: Session, order_id: int) -> bool:

@@ -223,7 +223,7 @@ def _fulfil(session: Session, order: Order, now: datetime) -> bool:
     seats = order_seats_for_update(session, [order])
     if not seats or len(ledger.seats_held_by_orders(seats, {order.id})) != len(seats):
         return False
-    ledger.book_seats(session, seats)
+    ledger.book(session, seats)
     session.add_all(
         Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=order.user_id, order_id=order.id) for seat in seats
     )

@@ -1,4 +1,4 @@
-"""Holding, confirming and releasing one seat."""
+"""A customer's hold on one seat: take (or renew) it, confirm it into a ticket, give it up."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from ..errors import (
 from ..models import AVAILABLE, BOOKED, LOCKED, Ticket, effective_status, is_live_lock
 from . import ledger
 from .catalogue import SeatView, seat_view
-from .row_locks import select_seats_for_update, select_user_for_update
+from .ledger import HoldLimits
+from .row_locks import lock_client_address, select_seats_for_update, select_user_for_update
 
 Clock = Callable[[], datetime]
 
@@ -47,15 +48,16 @@ def _one_seat(session, seat_id: int):
     return seats[0]
 
 
-def lock_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, max_seats_per_user: int) -> SeatView:
+def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits) -> SeatView:
     """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
-    The hot path: the user's row, then the seat's row, are locked; "now" is read only then, so a
-    hold decided here never overlaps one decided by a transaction that committed before; one UPDATE
-    writes the hold and, for a new hold, checks the per-user limit in the same statement.
+    The hot path: the user's row, the client address, then the seat's row are locked; "now" is read
+    only then, so a hold decided here never overlaps one decided by a transaction that committed
+    before; one UPDATE writes the hold and, for a new hold, checks the limits in the same statement.
     """
     with write_transaction() as session:
         select_user_for_update(session, user_id)
+        lock_client_address(session, limits.address)
         seat = _one_seat(session, seat_id)
         now = clock()
         state = effective_status(seat.status, seat.locked_until, now)
@@ -67,13 +69,19 @@ def lock_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, ma
         if renewing and seat.order_id is not None:
             raise SeatInOrderError()
         until = now + timedelta(seconds=hold_seconds)
-        limit = None if renewing else max_seats_per_user
-        if not ledger.hold_seat(session, seat, user_id=user_id, until=until, now=now, max_holds=limit):
-            raise HoldLimitReachedError(
-                f"You already hold the most seats allowed for this event ({max_seats_per_user})."
-            )
+        if not ledger.hold(session, seat, user_id=user_id, until=until, now=now, limits=limits, renewing=renewing):
+            raise _limit_reached(session, seat, user_id=user_id, now=now, limits=limits)
     metrics.record_seat_lock(renewed=renewing)
     return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until)
+
+
+def _limit_reached(session, seat, *, user_id: int, now: datetime, limits: HoldLimits) -> HoldLimitReachedError:
+    """The error for a hold that a limit refused, saying which limit."""
+    if ledger.count_live_holds(session, user_id=user_id, event_id=seat.event_id, now=now) >= limits.per_user:
+        return HoldLimitReachedError(f"You already hold the most seats allowed for this event ({limits.per_user}).")
+    return HoldLimitReachedError(
+        f"Your network address already holds the most seats allowed for this event ({limits.per_address})."
+    )
 
 
 def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
@@ -92,7 +100,7 @@ def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
                 raise SeatInOrderError()
             if seat.price_cents > 0:
                 raise PaymentRequiredError()
-            ledger.book_seats(session, [seat])
+            ledger.book(session, [seat])
             ticket = Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=user_id)
             session.add(ticket)
     except IntegrityError:
@@ -101,7 +109,7 @@ def confirm_seat(*, user_id: int, seat_id: int, clock: Clock) -> Confirmation:
     return Confirmation(seat=replace(seat_view(seat, now), status=BOOKED, locked_until=None), ticket=ticket)
 
 
-def release_seat(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
+def release_hold(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
     """Give up the user's live hold on the seat."""
     with write_transaction() as session:
         seat = _one_seat(session, seat_id)
@@ -110,5 +118,5 @@ def release_seat(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
             raise SeatNotLockedError()
         if seat.order_id is not None:
             raise SeatInOrderError()
-        ledger.release_seats(session, [seat])
+        ledger.release(session, [seat])
     return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None)

@@ -14,7 +14,7 @@ from ticketing import ConfigurationError, create_app
 from ticketing.extensions import db
 from ticketing.models import User
 
-from .conftest import PASSWORD
+from ..conftest import PASSWORD
 
 
 def _b64(data: dict) -> str:

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from ticketing.extensions import db
 from ticketing.models import Order, OrderSeat, Seat, Ticket, utcnow
 
-from .databases import POSTGRES_URL, create_postgres_database, migrate, reset
-from .race_support import Backdoor, at_once
-from .server import servers
+from ..databases import POSTGRES_URL, create_postgres_database, migrate, reset
+from ..gunicorn_server import servers
+from ..race_support import Backdoor, at_once
 
 pytestmark = pytest.mark.race
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ticketing.services.seeding import parse_rows
-
 
 def test_seed_seats_prints_the_event_id_last(app, client):
     result = app.test_cli_runner().invoke(
@@ -86,10 +84,3 @@ def test_expire_holds_releases_only_expired_locks(api, app, client):
     assert "Released 1 " in result.output
     assert client.get(f"/seats/{seats[1]}").get_json()["seat"]["status"] == "locked"
     assert client.get(f"/seats/{seats[0]}").get_json()["seat"]["status"] == "available"
-
-
-def test_parse_rows():
-    assert parse_rows("A-C") == ["A", "B", "C"]
-    assert parse_rows("b") == ["B"]
-    assert parse_rows("Y-AB") == ["Y", "Z", "AA", "AB"]
-    assert len(parse_rows("A-CV")) == 100

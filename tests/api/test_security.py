@@ -15,8 +15,8 @@ import redis
 from ticketing import create_app
 from ticketing.extensions import db
 
-from .conftest import PASSWORD
-from .databases import base_config
+from ..conftest import PASSWORD
+from ..databases import base_config
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WRONG = "not the password"

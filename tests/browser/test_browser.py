@@ -18,7 +18,7 @@ import pytest
 import requests
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 PASSWORD = "correct horse battery"
 TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # 128 random bits, URL-safe base64
 

@@ -9,7 +9,7 @@ in `ticketing/services/` (seats.py, orders.py, payments.py).
 
 CI runs a bounded search; a long one (a few hundred runs of 50 steps on each database):
 
-    FUZZ_LONG=1 .venv/bin/pytest -q tests/test_state_machine.py
+    FUZZ_LONG=1 .venv/bin/pytest -q tests/fuzz/test_state_machine.py
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ticketing import create_app
 
-from .databases import base_config
+from ..databases import base_config
 
 ROUTES = {
     "/auth/register": {"post"},

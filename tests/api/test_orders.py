@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import TEST_LIMITS
 from ticketing.extensions import db
 from ticketing.models import Order, Payment, Seat, utcnow
 from ticketing.services.gateways import FakeGateway
@@ -202,7 +203,7 @@ def test_order_past_its_time_reads_expired_and_cannot_be_paid(api, app, client, 
             seat_ids=seats,
             clock=lambda: utcnow() - timedelta(seconds=700),
             checkout_seconds=600,
-            max_seats_per_user=10,
+            limits=TEST_LIMITS,
         )
     assert client.get(f"/orders/{order.id}", headers=user["headers"]).get_json()["order"]["status"] == "expired"
     assert client.get("/orders", headers=user["headers"]).get_json()["orders"][0]["status"] == "expired"
@@ -220,7 +221,7 @@ def test_expire_holds_tidies_orders(api, app, client, show):
             seat_ids=[show["seats"]["A1"]],
             clock=lambda: utcnow() - timedelta(seconds=700),
             checkout_seconds=600,
-            max_seats_per_user=10,
+            limits=TEST_LIMITS,
         )
     live = _order(client, user, [show["seats"]["A2"]]).get_json()["order"]
     result = app.test_cli_runner().invoke(args=["expire-holds"])
@@ -340,7 +341,7 @@ def test_charge_that_arrives_after_the_seats_were_taken_is_refunded(api, app, cl
             seat_ids=[seat],
             clock=lambda: ten_minutes_ago,
             checkout_seconds=600,
-            max_seats_per_user=10,
+            limits=TEST_LIMITS,
         )
         with pytest.raises(SystemExit):
             pay_order(

@@ -7,7 +7,7 @@ and match its documented schema (errors included).
 
 CI runs a bounded number of examples per operation; a long run:
 
-    FUZZ_LONG=1 .venv/bin/pytest -q tests/test_schemathesis.py
+    FUZZ_LONG=1 .venv/bin/pytest -q tests/fuzz/test_schemathesis.py
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from ticketing import create_app
 
-from .databases import base_config
+from ..databases import base_config
 
 FUZZ_LONG = os.environ.get("FUZZ_LONG", "") not in ("", "0")
 MAX_EXAMPLES = 300 if FUZZ_LONG else 25

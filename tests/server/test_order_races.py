@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ticketing.extensions import db
 from ticketing.models import Order, OrderSeat, Payment
 
-from .race_support import at_once
+from ..race_support import at_once
 
 pytestmark = pytest.mark.race
 
