@@ -65,8 +65,9 @@ def test_gunicorn_refuses_production_without_a_secret_before_any_worker():
     assert result.stderr.splitlines() == [f"error: {SECRET_REQUIRED}"]
 
 
-# Runs gunicorn.conf.py and loads its worker class as the master does, then prints what gunicorn would take from it, and which
-# modules of the app (or config.py itself, which workers must import afresh) it left loaded.
+# Runs gunicorn.conf.py and loads its worker class as the master does, then prints what gunicorn
+# would take from it, and which modules of the app (or config.py itself, which workers must import
+# afresh) it left loaded.
 _SHOW_GUNICORN_SETTINGS = """
 import json, runpy, sys
 found = runpy.run_path("gunicorn.conf.py")
