@@ -113,6 +113,11 @@ class FeedWatch:
         else:
             self._timer.set()
 
+    def waiting_from(self, address: str | None) -> int:
+        """How many requests of this client address wait in this process now (held or blocked)."""
+        with self._changed:
+            return self._by_address[address]
+
     def _take_place(self, address: str | None) -> None:
         if self._by_address[address] >= self._max_per_address:
             raise HeldFeedLimitError()
