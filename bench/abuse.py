@@ -20,12 +20,10 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
+import re
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -33,7 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run as bench  # bench/run.py: its server, database and seeding helpers
+import run as bench  # bench/run.py: its server, database and seeding helpers (and ROOT on sys.path)
+
+from tests.nginx_server import Nginx, nginx_binary
 
 ROOT = bench.ROOT
 TIMEOUT = 10.0
@@ -86,20 +86,68 @@ def open_feeds(port: int, event_id: int, cursor: int, count: int) -> list[socket
     return sockets
 
 
+def waiting_requests(server: bench.Server) -> float:
+    """ticketing_feed_requests_waiting from /metrics (0 when the server does not report it)."""
+    text = urllib.request.urlopen(f"{server.url}/metrics", timeout=TIMEOUT).read().decode()
+    found = re.search(r"^ticketing_feed_requests_waiting (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def wait_for_waiting(server: bench.Server, count: int, timeout: float) -> float:
+    """Wait until `count` feed requests wait, or their number stays put for 5 s; return how many do."""
+    deadline = time.monotonic() + timeout
+    waiting, last_change = 0.0, time.monotonic()
+    while waiting < count and time.monotonic() < deadline and time.monotonic() - last_change < 5:
+        time.sleep(0.2)
+        now_waiting = waiting_requests(server)
+        if now_waiting != waiting:
+            waiting, last_change = now_waiting, time.monotonic()
+    return waiting
+
+
+def cpu_seconds(server: bench.Server) -> float:
+    """CPU time the server's workers have used so far (user + system)."""
+    total = 0
+    for pid in server.worker_pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def feeds(args: argparse.Namespace) -> None:
-    server = bench.Server([])
+    server = bench.Server(bench.gunicorn_options(args))
     try:
         event_id = bench.seed("Feeds", "A", 10)[0]
+        event_id_seat = bench.seat_range(server.url, event_id)[0]
         lock_event = bench.seed("Locks", "A-T", 100)[0]
-        token = bench.mint_tokens(1)[0]
+        token, other = bench.mint_tokens(2)
         low, high = bench.seat_range(server.url, lock_event)
         seats = list(range(low, high + 1))
         cursor = json.load(urllib.request.urlopen(f"{server.url}/events/{event_id}/changes"))["cursor"]
-        bench.log(bench.configuration(argparse.Namespace(worker_class=None, workers=None, threads=None)))
+        bench.log(bench.configuration(args))
         report("idle", sample(server.url, token, seats, args.samples))
+        started = time.perf_counter()
         held = open_feeds(server.port, event_id, cursor, args.feeds)
-        time.sleep(2)  # let every request reach a worker
+        waiting = wait_for_waiting(server, args.feeds, timeout=120)
+        bench.log(f"  {waiting:.0f} of {args.feeds} feed requests waiting after {time.perf_counter() - started:.1f} s")
+        before = cpu_seconds(server)
+        time.sleep(5)
+        bench.log(f"  workers' CPU while they wait: {(cpu_seconds(server) - before) / 5:.3f} s per s")
         report(f"{args.feeds} held feeds", sample(server.url, token, seats, args.samples))
+        # One change to the followed event: how long until every held request has its answer.
+        started = time.perf_counter()
+        request = urllib.request.Request(f"{server.url}/seats/{event_id_seat}/lock", method="POST", data=b"")
+        request.add_header("Authorization", f"Bearer {other}")
+        urllib.request.urlopen(request).read()
+        answered = 0
+        for client in held:
+            client.settimeout(30)
+            if client.recv(65536).startswith(b"HTTP/1.1 200"):
+                answered += 1
+        bench.log(
+            f"  one change answers {answered} of {args.feeds} held feeds, the last "
+            f"{time.perf_counter() - started:.2f} s after the lock was sent (CHANGES_POLL_MS 500)"
+        )
         for client in held:
             client.close()
     finally:
@@ -130,35 +178,15 @@ def slow_sockets(port: int, count: int, stop: threading.Event) -> threading.Thre
     return thread
 
 
-def nginx_in_front(backend_port: int) -> tuple[subprocess.Popen, int, str]:
-    """nginx with docs/deploy/nginx.conf on a free port, proxying to `backend_port`."""
-    prefix = tempfile.mkdtemp(prefix="bench-nginx-")
-    port = bench.free_port()
-    config = (ROOT / "docs" / "deploy" / "nginx.conf").read_text()
-    config = config.replace("127.0.0.1:8000", f"127.0.0.1:{backend_port}").replace("listen 80", f"listen {port}")
-    (Path(prefix) / "nginx.conf").write_text(config)
-    process = subprocess.Popen(
-        [shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-c", "nginx.conf", "-e", "stderr"],
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return process, port, prefix
-
-
 def slow(args: argparse.Namespace) -> None:
-    server = bench.Server([])
+    server = bench.Server(bench.gunicorn_options(args))
     proxy = None
     try:
         lock_event = bench.seed("Locks", "A-T", 100)[0]
         token = bench.mint_tokens(1)[0]
         low, high = bench.seat_range(server.url, lock_event)
         seats = list(range(low, high + 1))
-        bench.log(bench.configuration(argparse.Namespace(worker_class=None, workers=None, threads=None)))
+        bench.log(bench.configuration(args))
         report("gunicorn alone, idle", sample(server.url, token, seats, args.samples))
         stop = threading.Event()
         attack = slow_sockets(server.port, args.sockets, stop)
@@ -166,11 +194,12 @@ def slow(args: argparse.Namespace) -> None:
         report(f"gunicorn alone, {args.sockets} slow sockets", sample(server.url, token, seats, args.samples))
         stop.set()
         attack.join()
-        if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+        binary = nginx_binary()
+        if binary is None:
             bench.log("  nginx is not installed (apt-get install nginx-light): no figures behind it")
             return
-        proxy, port, prefix = nginx_in_front(server.port)
-        base = f"http://127.0.0.1:{port}"
+        proxy = Nginx(binary, server.port)
+        port, base = proxy.port, proxy.url
         report("behind nginx, idle", sample(base, token, seats, args.samples))
         stop = threading.Event()
         attack = slow_sockets(port, args.sockets, stop)
@@ -180,9 +209,7 @@ def slow(args: argparse.Namespace) -> None:
         attack.join()
     finally:
         if proxy is not None:
-            proxy.terminate()
-            proxy.wait(timeout=10)
-            shutil.rmtree(prefix, ignore_errors=True)
+            proxy.stop()
         server.stop()
 
 
@@ -192,6 +219,13 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=1000, help="held feed requests (feeds)")
     parser.add_argument("--sockets", type=int, default=40, help="slow sockets (slow)")
     parser.add_argument("--samples", type=int, default=20, help="locks and /healthz requests measured per phase")
+    parser.add_argument(
+        "--worker-class",
+        choices=("gthread", "sync"),
+        help="compare gunicorn's own worker (default: gunicorn.conf.py's)",
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's)")
     args = parser.parse_args()
     bench.log(f"database {bench.DATABASE_URL}; {os.cpu_count()} cores")
     bench.fresh_database()
