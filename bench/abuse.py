@@ -87,8 +87,11 @@ def open_feeds(port: int, event_id: int, cursor: int, count: int) -> list[socket
 
 
 def waiting_requests(server: bench.Server) -> float:
-    """ticketing_feed_requests_waiting from /metrics (0 when the server does not report it)."""
-    text = urllib.request.urlopen(f"{server.url}/metrics", timeout=TIMEOUT).read().decode()
+    """ticketing_feed_requests_waiting from /metrics (-1 when /metrics does not answer in time)."""
+    try:
+        text = urllib.request.urlopen(f"{server.url}/metrics", timeout=TIMEOUT).read().decode()
+    except OSError:
+        return -1.0
     found = re.search(r"^ticketing_feed_requests_waiting (\S+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 

@@ -33,6 +33,7 @@ from . import metrics
 from .clock import current_time
 from .errors import HeldFeedLimitError
 from .extensions import db
+from .services.changes import RecentAnswers
 from .services.expiry import expire_due
 from .services.versions import events_with_run_out_holds, latest_changes
 
@@ -216,6 +217,7 @@ class FeedWatch:
 
 
 def init_feed_watch(app: Flask) -> None:
-    app.extensions["feed_watch"] = FeedWatch(
-        app, app.config["CHANGES_POLL_MS"] / 1000, app.config["MAX_HELD_FEEDS_PER_ADDRESS"]
-    )
+    interval = app.config["CHANGES_POLL_MS"] / 1000
+    app.extensions["feed_watch"] = FeedWatch(app, interval, app.config["MAX_HELD_FEEDS_PER_ADDRESS"])
+    # Answers shared by the requests one change wakes together; a second is plenty for a burst.
+    app.extensions["feed_answers"] = RecentAnswers(max_age=1.0)

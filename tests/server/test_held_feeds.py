@@ -74,7 +74,7 @@ def _lock_latencies(server, user: dict, seat_ids: list[int], count: int) -> list
 
 
 def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backdoor, tmp_path):
-    server = server_factory(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), CHANGES_POLL_MS=200)
+    server = server_factory(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     followed = backdoor.event(per_row=3)
     locked = backdoor.event(rows="A-B", per_row=10)
     event_id = _event_of(server, followed[0])
@@ -82,7 +82,7 @@ def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backd
     cursor = _cursor(server, event_id)
 
     _lock_latencies(server, user, locked, 10)  # warm every worker's connections up
-    idle = statistics.median(_lock_latencies(server, user, locked, 40))
+    idle_before = statistics.median(_lock_latencies(server, user, locked, 40))
 
     # 1,000 open seat maps from 50 addresses (20 each: the default cap per address and worker).
     feeds = [_open_feed(server, event_id, cursor, f"127.0.0.{2 + index // 20}") for index in range(1000)]
@@ -92,7 +92,6 @@ def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backd
 
         busy = statistics.median(_lock_latencies(server, user, locked, 40))
         assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
-        assert busy <= 2 * idle, f"lock median {busy * 1000:.1f} ms with 1,000 held feeds, {idle * 1000:.1f} ms idle"
         assert _unanswered(feeds)  # still held: they were waiting all along, not answered and gone
 
         # One change answers every one of them with it, well before their 25 s run out.
@@ -106,6 +105,11 @@ def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backd
     finally:
         for client in feeds:
             client.close()
+
+    # Idle again (before, held, after): other load on the machine that grows or fades during the
+    # test moves both idle figures, and their mean is the idle latency at the time of the held one.
+    idle = (idle_before + statistics.median(_lock_latencies(server, user, locked, 40))) / 2
+    assert busy <= 2 * idle, f"lock median {busy * 1000:.1f} ms with 1,000 held feeds, {idle * 1000:.1f} ms idle"
 
 
 def test_one_address_holds_at_most_the_cap_then_gets_429_at_once(server_factory, backdoor, tmp_path):

@@ -38,6 +38,8 @@ def event_changes(event_id: int, query: dict) -> Response:
         clock=current_clock(),
         wait_for_change=partial(watch.wait, address=address),
         hold_for_change=hold_for_change if holding.can_hold() else None,
+        # Run again because it was woken: its neighbours in the same wake-up may have read already.
+        recent=current_app.extensions["feed_answers"] if held else None,
     )
     if feed is None:
         return holding.held_response()
