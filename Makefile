@@ -24,8 +24,9 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
 	touch $(VENV)/.runtime-installed $@
 
 ## run: migrate the SQLite database in instance/, seed a demo event if there is none, serve with gunicorn
-run: export APP_ENV ?= development
-run: $(VENV)/.runtime-installed .env
+# APP_ENV=development is set here, for these commands only: it is what makes them read .env.development.
+run: export APP_ENV = development
+run: $(VENV)/.runtime-installed .env.development
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs)"
@@ -33,8 +34,8 @@ run: $(VENV)/.runtime-installed .env
 	  PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) exec $(BIN)/gunicorn -c gunicorn.conf.py
 
 ## sweeper: the long-running clean-up (expire-holds --loop); run one beside `make run` in production
-sweeper: export APP_ENV ?= development
-sweeper: $(VENV)/.runtime-installed .env
+sweeper: export APP_ENV = development
+sweeper: $(VENV)/.runtime-installed .env.development
 	exec $(BIN)/flask --app wsgi expire-holds --loop
 
 ## bench: the performance benchmark (gunicorn -c gunicorn.conf.py on PostgreSQL, load from wrk); see bench/run.py
@@ -46,9 +47,11 @@ bench: $(VENV)/.dev-installed
 bench-browser: $(VENV)/.dev-installed
 	$(BIN)/python bench/browser.py
 
-# Settings for `make run` and for `flask` commands run in this folder (edit freely; never committed).
-.env:
-	cp .env.example .env
+# Settings of `make run` and `make sweeper` (edit freely; never committed). Read only when the
+# environment says APP_ENV=development, so production commands run here never pick them up; `.env`
+# is left to the operator (`flask` reads it whatever APP_ENV is).
+.env.development:
+	cp .env.example .env.development
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL (both always, whatever TEST_DATABASES says)
 test: $(VENV)/.dev-installed

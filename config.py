@@ -22,7 +22,7 @@ from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-PAYMENT_PROVIDERS = ("fake",)  # the gateways of services/gateways.py (a test keeps them in step)
+PAYMENT_PROVIDERS = ("fake", "stripe")  # the gateways of services/gateways.py (a test keeps them in step)
 # The `limits` storages this service supports (protection.py gives Redis short socket timeouts);
 # a test checks that `limits` knows each scheme.
 RATE_LIMIT_STORAGES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
@@ -32,6 +32,22 @@ SECRET_REQUIRED = (
     "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or set APP_ENV=development "
     "to run with a generated key."
 )
+TEST_PAYMENTS_REFUSED = (
+    "PAYMENT_PROVIDER is fake, the test gateway: production would hand out tickets for test cards "
+    "without taking any money. Set PAYMENT_PROVIDER=stripe and STRIPE_API_KEY, or ALLOW_TEST_PAYMENTS=1 "
+    "to run production with test payments on purpose."
+)
+STRIPE_KEY_REQUIRED = "STRIPE_API_KEY is not set: PAYMENT_PROVIDER=stripe needs the gateway's secret API key."
+# JWT secrets published somewhere (docs, examples, this repository's tests): never a production key.
+KNOWN_EXAMPLE_SECRETS = frozenset(
+    {"secret", "changeme", "change-me", "your-secret-key", "test-secret-that-is-long-enough-for-hs256-signing"}
+)
+MIN_SECRET_LENGTH = 32
+# The development settings `make run` writes and uses, beside `.env` (see dotenv_paths).
+DEVELOPMENT_DOTENV = ".env.development"
+# Set by gunicorn.conf.py in the master, which logs the start warnings: the workers inherit it and
+# do not log them again each.
+WARNED_AT_START = "TICKETING_WARNED_AT_START"
 
 
 class ConfigurationError(RuntimeError):
@@ -150,7 +166,14 @@ def _networks(raw: str) -> str:
     return raw
 
 
+def _flag(raw: str) -> bool:
+    if raw.lower() not in ("0", "1", "true", "false"):
+        raise ValueError(raw)
+    return raw.lower() in ("1", "true")
+
+
 TEXT = Kind("text", str, strip=False)
+FLAG = Kind("0 or 1 (or false, true)", _flag)
 RATE = Kind("a rate such as 10/minute, 2 per 4 seconds or 10/minute;100/hour", _rate)
 ORIGINS = Kind("origins such as https://shop.example (scheme and host, no path), separated by commas", _origins)
 ADDRESSES = Kind("addresses such as 0.0.0.0:8000 or unix:/run/ticketing.sock, separated by commas", _addresses)
@@ -200,9 +223,28 @@ class Settings:
         "most seats held in one event by all accounts behind one client address (0: 4 x MAX_SEATS_PER_USER)",
     )
     lock_timeout_ms: int = setting(whole(1, 60_000), 3000, "longest wait for a database row lock, in milliseconds")
-    payment_provider: str = setting(one_of(PAYMENT_PROVIDERS), "fake", "the payment gateway")
+    payment_provider: str = setting(
+        one_of(PAYMENT_PROVIDERS), "fake", "the payment gateway; fake (test cards, no money) is refused in production"
+    )
+    allow_test_payments: bool = setting(
+        FLAG, False, "1: production may run with the fake gateway (logged as a warning at start)"
+    )
+    stripe_api_key: str | None = setting(
+        TEXT, None, "secret API key of the stripe gateway; required when PAYMENT_PROVIDER=stripe", secret=True
+    )
+    stripe_api_base: str = setting(
+        url("an http(s) URL such as https://api.stripe.com", ("http", "https")),
+        "https://api.stripe.com",
+        "base URL of the stripe gateway's API",
+    )
     max_content_length: int = setting(whole(1024, 100 * 1024 * 1024), 1024 * 1024, "largest request body, in bytes")
+    # The request head's limits, answered by the app in JSON (414, 431); gunicorn's own limits are
+    # set above them (gunicorn.conf.py), so its plain answers come only for heads far past these.
+    max_url_length: int = setting(whole(256, 8000), 4096, "longest request target (path and query), in bytes")
+    max_header_bytes: int = setting(whole(1024, 65_536), 8190, "largest request header field (name and value)")
+    max_header_count: int = setting(whole(16, 1000), 100, "most header fields in one request")
     login_failure_limit: str = setting(RATE, "10/minute", "failed logins allowed per account")
+    login_address_failure_limit: str = setting(RATE, "50/minute", "failed logins allowed per client address")
     register_limit: str = setting(RATE, "20/hour", "registrations allowed per client address")
     rate_limit_storage_url: str = setting(
         url("memory:// or a Redis URL such as redis://127.0.0.1:6379/0", RATE_LIMIT_STORAGES),
@@ -218,6 +260,9 @@ class Settings:
         whole(1, 100_000),
         20,
         "held change-feed requests one client address may have open in each worker process; more: 429",
+    )
+    metrics_token: str | None = setting(
+        TEXT, None, "the Bearer token GET /metrics requires; unset: /metrics is open to anyone", secret=True
     )
 
     # gunicorn's (gunicorn.conf.py), not in app.config.
@@ -286,12 +331,124 @@ class Settings:
         return list(self.gunicorn_bind) or [f"127.0.0.1:{self.port}"]
 
 
+# --- what may start, and what to warn about ------------------------------------------------------
+
+
+def start_refusals(config: Mapping[str, Any], *, serving: bool = True) -> list[str]:
+    """Why the service must not start with these settings (app.config keys); empty when it may.
+
+    `serving`: the process answers HTTP (gunicorn, `flask run`) and so signs tokens; a command that
+    only takes part in payments (the sweeper) is held to the payment rules alone. Migrations and
+    the other commands are held to none (wsgi.py).
+    """
+    refusals = []
+    production = config.get("APP_ENV") == "production"
+    if production and serving and not config.get("JWT_SECRET_KEY"):
+        refusals.append(SECRET_REQUIRED)
+    if production and config.get("PAYMENT_PROVIDER") == "fake" and not config.get("ALLOW_TEST_PAYMENTS"):
+        refusals.append(TEST_PAYMENTS_REFUSED)
+    if config.get("PAYMENT_PROVIDER") == "stripe" and not config.get("STRIPE_API_KEY"):
+        refusals.append(STRIPE_KEY_REQUIRED)
+    return refusals
+
+
+def check_start(config: Mapping[str, Any], *, serving: bool = True) -> None:
+    """Raise one ConfigurationError, one line, with every reason of `start_refusals`."""
+    refusals = start_refusals(config, serving=serving)
+    if refusals:
+        raise ConfigurationError(" ".join(refusals))
+
+
+def weak_secret(secret: str) -> bool:
+    """A JWT secret too short to resist guessing, or one published as an example."""
+    return len(secret) < MIN_SECRET_LENGTH or secret in KNOWN_EXAMPLE_SECRETS
+
+
+def start_warnings(config: Mapping[str, Any], *, workers: int, forwarded_allow_ips: str = "") -> list[str]:
+    """What is unsafe, though allowed, in production with these settings (app.config keys).
+
+    `workers`: processes serving with these settings (each keeps its own memory:// counters).
+    """
+    if config.get("APP_ENV") != "production":
+        return []
+    warnings = []
+    if config.get("PAYMENT_PROVIDER") == "fake":
+        warnings.append(
+            "ALLOW_TEST_PAYMENTS=1: production runs the fake payment gateway; orders are paid with test "
+            "cards and no money is taken."
+        )
+    secret = config.get("JWT_SECRET_KEY") or ""
+    if secret and weak_secret(secret):
+        warnings.append(
+            f"JWT_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters or a published example: whoever "
+            "guesses it can sign tokens for any account. Use a long random one: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+    storage = config.get("RATE_LIMIT_STORAGE_URL") or "memory://"
+    if storage.startswith("memory") and workers > 1:
+        warnings.append(
+            f"RATE_LIMIT_STORAGE_URL is memory:// with {workers} worker processes: each counts on its own, so "
+            f"the login and registration limits are {workers} times looser. Use redis://."
+        )
+    if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
+        warnings.append(
+            "DATABASE_URL is SQLite (or unset): one host only, with every write queued behind the others. "
+            "Use PostgreSQL in production."
+        )
+    plain = [origin for origin in config.get("CORS_ORIGINS") or () if origin.startswith("http://")]
+    if plain:
+        warnings.append(
+            f"CORS_ORIGINS lets plain-HTTP pages call the API ({', '.join(plain)}): their tokens travel unencrypted."
+        )
+    if not config.get("METRICS_TOKEN"):
+        warnings.append(
+            "METRICS_TOKEN is not set: GET /metrics is open to anyone who can reach this host; set it "
+            "(Prometheus sends it as a Bearer token) or block /metrics at the proxy."
+        )
+    if "*" in (item.strip() for item in forwarded_allow_ips.split(",")):
+        warnings.append(
+            "FORWARDED_ALLOW_IPS=*: any client may claim its request came over HTTPS. List the proxies' addresses."
+        )
+    return warnings
+
+
+# --- settings files ------------------------------------------------------------------------------
+
+
+def dotenv_paths(dotenv_path: Path, environ: Mapping[str, str | None] = os.environ) -> list[Path]:
+    """The settings files behind the environment, the first one winning.
+
+    `dotenv_path` (`.env`, the operator's own file, never written by the project) always;
+    `.env.development` beside it only when the environment itself says APP_ENV=development (as
+    `make run` does), so its development settings never reach a production command.
+    """
+    paths = [dotenv_path]
+    if (environ.get("APP_ENV") or "").strip() == "development":
+        paths.append(dotenv_path.with_name(DEVELOPMENT_DOTENV))
+    return paths
+
+
 def environment_with_dotenv(dotenv_path: Path, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """`environ`, then the `.env` file's settings that it leaves unset: what wsgi.py's load_dotenv gives."""
+    """`environ`, then what the settings files of `dotenv_paths` add: what wsgi.py's load_dotenv gives."""
     from dotenv import dotenv_values  # here, not at the top: only the gunicorn master and tools need it
 
-    from_file = {name: value for name, value in dotenv_values(dotenv_path).items() if value is not None}
-    return {**from_file, **environ}
+    merged: dict[str, str] = {}
+    for path in reversed(dotenv_paths(dotenv_path, environ)):
+        if path.is_file():
+            merged.update({name: value for name, value in dotenv_values(path).items() if value is not None})
+    return {**merged, **environ}
+
+
+def stale_development_dotenv(dotenv_path: Path) -> str | None:
+    """A warning when `.env` sets APP_ENV=development (`make run` wrote such a file before .env.development)."""
+    from dotenv import dotenv_values
+
+    if not dotenv_path.is_file() or (dotenv_values(dotenv_path).get("APP_ENV") or "").strip() != "development":
+        return None
+    return (
+        f"{dotenv_path.name} sets APP_ENV=development: a command without APP_ENV in its environment runs as "
+        f"development. make run keeps its settings in {DEVELOPMENT_DOTENV} now; remove APP_ENV from {dotenv_path.name}."
+    )
 
 
 def read_one(name: str, environ: Mapping[str, str | None] = os.environ) -> Any:

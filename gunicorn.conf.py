@@ -1,13 +1,16 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py` (gunicorn also reads this file by itself when
 started from the project root). Command-line options win over what is set here.
 
-The values come from config.py's `Settings`, read from the environment and `.env` like the app's:
+The values come from config.py's `Settings`, read from the environment and the settings files
+like the app's (`.env`, and `.env.development` only when the environment says APP_ENV=development):
 GUNICORN_BIND (or PORT, on 127.0.0.1), WEB_CONCURRENCY (worker processes), GUNICORN_THREADS,
 GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS (0 turns worker recycling off), LOG_LEVEL,
 FORWARDED_ALLOW_IPS, PROMETHEUS_MULTIPROC_DIR (an empty directory of this host, tmpfs preferably,
 for the workers' metric files; wiped of old files at start). A bad value of any setting, the
 app's included, stops the master with one line `error: ...` before a worker starts (a worker that
-refused to start would be replaced again and again).
+refused to start would be replaced again and again), and so do settings production must not serve
+with (config.start_refusals: no JWT_SECRET_KEY, the test payment gateway). What is unsafe but
+allowed in production (config.start_warnings) is logged once, by the master, not by every worker.
 
 The app is not imported by the master (no preload_app): each worker imports it after the fork, so
 `kill -HUP <master>` starts workers on new code, and no database connection is shared across a fork.
@@ -23,10 +26,16 @@ from pathlib import Path
 _config_was_imported = "config" in sys.modules
 import config as _config  # noqa: E402 - every public name here is read as a gunicorn setting (`config` is one)
 
+_dotenv = Path(__file__).resolve().with_name(".env")
 try:
-    # What the workers will see (wsgi.py loads `.env` too); read afresh on every start and `kill -HUP`.
-    settings = _config.Settings.from_environment(_config.environment_with_dotenv(Path(__file__).with_name(".env")))
-    settings.require_secret()
+    # What the workers will see (wsgi.py loads the same files); read afresh on every start and `kill -HUP`.
+    settings = _config.Settings.from_environment(_config.environment_with_dotenv(_dotenv))
+    _app_settings = settings.app_config(str(Path(__file__).resolve().with_name("instance")))
+    _config.check_start(_app_settings)
+    _warnings = _config.start_warnings(
+        _app_settings, workers=settings.web_concurrency, forwarded_allow_ips=settings.forwarded_allow_ips
+    )
+    _stale_dotenv = _config.stale_development_dotenv(_dotenv)
 except _config.ConfigurationError as error:
     print(f"error: {error}", file=sys.stderr)
     raise SystemExit(1) from None
@@ -34,6 +43,8 @@ finally:
     # The workers import config.py themselves, from disk: after `kill -HUP`, the new code's.
     if not _config_was_imported:
         del sys.modules["config"]
+# The workers inherit this: the master logs the start warnings (on_starting), they do not.
+os.environ[_config.WARNED_AT_START] = "1"
 
 wsgi_app = "wsgi:app"
 proc_name = "ticketing"
@@ -70,6 +81,16 @@ keepalive = settings.gunicorn_keepalive
 max_requests = settings.gunicorn_max_requests
 max_requests_jitter = max_requests // 10
 
+# The request head's limits. The app answers heads past MAX_URL_LENGTH, MAX_HEADER_BYTES and
+# MAX_HEADER_COUNT with JSON (414 uri_too_long, 431 headers_too_large); gunicorn's own limits sit
+# above them, so that its plain-text answers (400, 414, 431, before the app is reached) come only
+# for heads far past the app's. limit_request_line is gunicorn's maximum (8190, the request line:
+# method, target, version; MAX_URL_LENGTH is at most 8000). A reverse proxy in front has limits of
+# its own (docs/operations.md).
+limit_request_line = 8190
+limit_request_field_size = 2 * settings.max_header_bytes
+limit_request_fields = 2 * settings.max_header_count
+
 # Proxies trusted for X-Forwarded-Proto (gunicorn's own FORWARDED_ALLOW_IPS, checked like the rest).
 forwarded_allow_ips = settings.forwarded_allow_ips
 
@@ -87,7 +108,11 @@ if os.path.isdir("/dev/shm"):
 
 
 def on_starting(server) -> None:
-    """Start every run with an empty metrics directory: old workers' counts belong to the old run."""
+    """Say which environment this is and what is unsafe in it; empty the metrics directory."""
+    server.log.info("Running with APP_ENV=%s", settings.app_env)
+    for warning in ([_stale_dotenv] if _stale_dotenv else []) + _warnings:
+        server.log.warning(warning)
+    # Start every run with an empty metrics directory: old workers' counts belong to the old run.
     directory = settings.prometheus_multiproc_dir
     if not directory:
         return

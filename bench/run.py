@@ -62,6 +62,7 @@ def app_environment(**extra: str) -> dict:
         "APP_ENV": "production",
         "DATABASE_URL": DATABASE_URL,
         "JWT_SECRET_KEY": SECRET,
+        "ALLOW_TEST_PAYMENTS": "1",  # production settings, but paid with the test gateway's tok_visa
         # Holds outlast the hot-seat burst (one winner); the per-user limit is out of the way.
         "HOLD_TTL_SECONDS": "30",
         "MAX_SEATS_PER_USER": "100000",
@@ -267,6 +268,51 @@ def mint_tokens(count: int) -> list[str]:
     return tokens
 
 
+class ActivitySampler:
+    """Samples pg_stat_activity every 50 ms while a scenario runs: how many of the service's backends
+    are active, how many of those wait on a lock, and the statements they wait in (what queues)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[int, int]] = []
+        self.waiting: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ActivitySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as connection:
+            while not self._stop.wait(0.05):
+                rows = connection.execute(
+                    "SELECT wait_event_type, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND backend_type = 'client backend'"
+                    " AND state = 'active' AND pid <> pg_backend_pid()"
+                ).fetchall()
+                waiting = [query for wait_type, query in rows if wait_type == "Lock"]
+                self.samples.append((len(rows), len(waiting)))
+                for query in waiting:
+                    self.waiting[query] = self.waiting.get(query, 0) + 1
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        active = statistics.mean(total for total, _ in self.samples)
+        waiting = statistics.mean(count for _, count in self.samples)
+        top = sorted(self.waiting.items(), key=lambda item: -item[1])[:3]
+        where = "; ".join(f"{count / len(self.samples):.1f} in {query!r}" for query, count in top) or "none"
+        return f"active backends {active:.1f} on average, {waiting:.1f} waiting on a lock (by statement: {where})"
+
+
 def fives(counts: dict) -> int:
     return sum(value for key, value in counts.items() if str(key).split(":")[-1].startswith("5"))
 
@@ -276,6 +322,26 @@ def show(name: str, result: dict) -> None:
         f"  {name}: {result['rps']:.0f} requests/s, p50 {result['p50_us'] / 1000:.1f} ms, "
         f"p99 {result['p99_us'] / 1000:.1f} ms, statuses {json.dumps(result['counts'], sort_keys=True)}"
     )
+
+
+def lock_scenarios(server, tokens_file: Path, small: int, large: int, duration: float, results: dict) -> int:
+    """(1) and (2): locks on random seats, 64 connections, with pg_stat_activity sampled meanwhile."""
+    for key, event in (("(1) lock, 1,000 seats", small), ("(2) lock, 100,000 seats", large)):
+        low, high = seat_range(server.url, event)
+        with ActivitySampler() as activity:
+            results[key] = wrk(
+                "lock.lua",
+                server.url,
+                connections=64,
+                threads=2,
+                duration=duration,
+                TOKENS_FILE=str(tokens_file),
+                SEAT_MIN=str(low),
+                SEAT_MAX=str(high),
+            )
+        show(key, results[key])
+        log(f"    pg_stat_activity: {activity.summary()}")
+    return 1 if any(fives(result["counts"]) for result in results.values()) else 0
 
 
 def main() -> int:
@@ -288,6 +354,7 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, help="worker processes (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's; sync: 1)")
+    parser.add_argument("--only-locks", action="store_true", help="run only the lock scenarios (1) and (2)")
     args = parser.parse_args()
     if args.worker_class == "sync" and (args.threads or 1) > 1:
         parser.error("sync workers have one thread each (with more, gunicorn runs gthread)")
@@ -312,6 +379,8 @@ def main() -> int:
         tokens_file.write_text("\n".join(tokens) + "\n")
         hot_tokens = mint_tokens(1000)
 
+        if args.only_locks:
+            return lock_scenarios(server, tokens_file, small, large, args.duration, results)
         # The map first, while no lock exists: "nothing changed" must hold for the If-None-Match run.
         with urllib.request.urlopen(f"{server.url}/events/{large}/seats") as answer:
             etag = answer.headers.get("ETag") or ""
@@ -335,19 +404,7 @@ def main() -> int:
         rss = server.peak_rss_mb()
         log(f"(7) peak RSS of one worker after the seat maps: {rss:.0f} MB")
 
-        for key, event in (("(1) lock, 1,000 seats", small), ("(2) lock, 100,000 seats", large)):
-            low, high = seat_range(server.url, event)
-            results[key] = wrk(
-                "lock.lua",
-                server.url,
-                connections=64,
-                threads=2,
-                duration=args.duration,
-                TOKENS_FILE=str(tokens_file),
-                SEAT_MIN=str(low),
-                SEAT_MAX=str(high),
-            )
-            show(key, results[key])
+        lock_scenarios(server, tokens_file, small, large, args.duration, results)
 
         hot = seat_range(server.url, hot_event)[0]  # a seat nobody has touched
         results["(3) hot seat, 1,000 clients"] = hot_seat(server.url, hot, hot_tokens)

@@ -11,10 +11,10 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import SECRET_REQUIRED, ConfigurationError, Settings
+from config import WARNED_AT_START, ConfigurationError, Settings, check_start, start_warnings
 
 from .blueprints import register_blueprints
-from .blueprints.base import IdConverter, id_parameter_schema
+from .blueprints.base import IdConverter, JSONProvider, id_parameter_schema
 from .cli import register_commands
 from .clock import SystemClock
 from .database import configure_engine, engine_options, safe_session_teardown
@@ -26,6 +26,7 @@ from .protection import init_protection
 from .schemas.common import ErrorSchema
 from .security import register_token_callbacks
 from .services.gateways import make_gateway
+from .startup import warn_at_start
 from .web import init_web
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,10 +39,14 @@ class _Api(Api):
     ERROR_SCHEMA = ErrorSchema
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> Flask:
     """Build the app from the environment, then `config` (tests pass app.config keys here, unchecked).
 
-    A bad value in the environment raises ConfigurationError naming every bad variable.
+    A bad value in the environment raises ConfigurationError naming every bad variable, and so do
+    settings production must not serve with (config.start_refusals: no JWT secret, the test
+    gateway). With `defer_refusals` (wsgi.py, for `flask` commands other than `run`) the latter
+    wait for a command that serves or takes payments, so that migrations and --help run without
+    the secret.
     """
     settings = Settings.from_environment(os.environ)
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
@@ -59,6 +64,9 @@ def create_app(config: dict | None = None) -> Flask:
         JWT_ALGORITHM="HS256",
     )
     app.config.update(config or {})
+    if not defer_refusals:
+        check_start(app.config)
+    app.json = JSONProvider(app)
     app.json.sort_keys = False  # answers read in the order the contract lists their fields
     if app.config["PROXY_COUNT"]:
         # Behind N trusted proxies, the client's address is the Nth from the right in X-Forwarded-For
@@ -91,20 +99,22 @@ def create_app(config: dict | None = None) -> Flask:
     safe_session_teardown(app)
     register_commands(app)
     # Tests may hand in their own gateway and clock; production builds them from the settings.
-    gateway = app.config.get("PAYMENT_GATEWAY") or make_gateway(app.config["PAYMENT_PROVIDER"])
+    gateway = app.config.get("PAYMENT_GATEWAY") or make_gateway(app.config["PAYMENT_PROVIDER"], app.config)
     app.extensions["payment_gateway"] = gateway
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
     init_feed_watch(app)
+    if not defer_refusals and not os.environ.get(WARNED_AT_START):
+        warn_at_start(start_warnings(app.config, workers=settings.web_concurrency))
     return app
 
 
 def _settle_secret(app: Flask) -> None:
-    """Production needs JWT_SECRET_KEY; development keeps a generated one in the instance folder."""
+    """Production brings JWT_SECRET_KEY; development keeps a generated one in the instance folder."""
     if app.config.get("JWT_SECRET_KEY"):
         return
     environment = app.config["APP_ENV"]
     if environment == "production":
-        raise ConfigurationError(SECRET_REQUIRED)
+        return  # only a `flask` command that signs no token gets this far (start_refusals)
     if environment == "testing":
         app.config["JWT_SECRET_KEY"] = secrets.token_urlsafe(48)
         return

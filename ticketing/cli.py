@@ -13,15 +13,20 @@ from decimal import Decimal, InvalidOperation
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
+
+from config import ConfigurationError, check_start, start_warnings
 
 from .clock import current_time
 from .errors import EmailTakenError
 from .extensions import db
+from .schemas.auth import RegisterSchema
 from .services import auth as auth_service
 from .services import catalogue
 from .services.expiry import expire_due, forget_revoked_tokens
 from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
+from .startup import warn_at_start
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +35,76 @@ DEMO_EVENT = {"name": "Demo concert", "rows": "A-J", "per_row": 20, "price_cents
 DEMO_PAID_EVENT = {"name": "Demo theatre (25.00 a seat)", "rows": "A-H", "per_row": 16, "price_cents": 2500}
 
 
+# A seat's price, at most: far below what a BIGINT of cents holds, and what card gateways take at once.
+MAX_PRICE = Decimal("1000000.00")
+EVENT_NAME_LENGTH = 200  # events.name
+# ISO 4217 currencies whose minor unit is not the cent (0, 3 or 4 decimals) and codes that are no
+# currency (metals, funds). Prices are stored in hundredths and shown with two decimals, so these
+# would show wrong amounts (2500 yen as "25.00"): refused rather than mis-shown.
+NOT_TWO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV"}  # none
+    | {"XAF", "XOF", "XPF"}  # none (the CFA and CFP francs)
+    | {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}  # three
+    | {"CLF", "UYW"}  # four
+    | {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}  # not money
+)
+
+
 def _cents(price: str) -> int:
+    """The price in cents, or BadParameter naming --price."""
     try:
-        value = Decimal(price)
+        value = Decimal(price.strip())
     except InvalidOperation:
-        raise click.BadParameter(f"{price!r} is not a price like 25 or 25.00") from None
-    if value < 0 or value != value.quantize(Decimal("0.01")):
-        raise click.BadParameter("the price must be zero or more, with at most two decimals")
+        raise click.BadParameter(f"{price!r} is not a price like 25 or 25.00", param_hint="--price") from None
+    if not value.is_finite():
+        raise click.BadParameter(f"{price!r} is not a price like 25 or 25.00", param_hint="--price")
+    if not 0 <= value <= MAX_PRICE:
+        raise click.BadParameter(f"the price must be from 0 to {MAX_PRICE}, got {price!r}", param_hint="--price")
+    if value != value.quantize(Decimal("0.01")):
+        raise click.BadParameter("the price has at most two decimals", param_hint="--price")
     return int(value * 100)
 
 
-def _naive_utc(moment: str | None) -> datetime | None:
+def _event_name(name: str) -> str:
+    """The event's name, trimmed, or BadParameter naming --event."""
+    name = name.strip()
+    if not name:
+        raise click.BadParameter("the event needs a name", param_hint="--event")
+    if len(name) > EVENT_NAME_LENGTH:
+        raise click.BadParameter(f"at most {EVENT_NAME_LENGTH} characters, got {len(name)}", param_hint="--event")
+    return name
+
+
+def _currency(code: str) -> str:
+    """An ISO 4217 code whose minor unit is the cent, upper-cased, or BadParameter naming --currency."""
+    code = code.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise click.BadParameter(
+            f"a three-letter ISO 4217 code such as USD or EUR, got {code!r}", param_hint="--currency"
+        )
+    if code in NOT_TWO_DECIMAL_CURRENCIES:
+        raise click.BadParameter(
+            f"{code} does not have two decimals (cents); prices are kept and shown in hundredths, so only "
+            "currencies with two decimals are supported",
+            param_hint="--currency",
+        )
+    return code
+
+
+def _naive_utc(moment: str | None, now: datetime) -> datetime | None:
+    """The start time as naive UTC, or BadParameter naming --starts-at (not a time, or in the past)."""
     if moment is None:
         return None
     try:
         parsed = datetime.fromisoformat(moment)
     except ValueError:
-        raise click.BadParameter(f"{moment!r} is not an ISO 8601 time") from None
+        raise click.BadParameter(f"{moment!r} is not an ISO 8601 time", param_hint="--starts-at") from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    if parsed <= now:
+        raise click.BadParameter(
+            f"{moment} is in the past (now is {now.isoformat(timespec='seconds')} UTC)", param_hint="--starts-at"
+        )
     return parsed
 
 
@@ -57,26 +113,22 @@ def _naive_utc(moment: str | None) -> datetime | None:
 @click.option("--event", "name", required=True, help="The event's name.")
 @click.option("--rows", default="A-J", show_default=True, help="Row letters, e.g. A-J (or A-CV).")
 @click.option("--per-row", default=20, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--price", default="0", show_default=True, help="Price of every seat, e.g. 25.00.")
-@click.option("--currency", default="USD", show_default=True, help="ISO 4217 code.")
-@click.option("--starts-at", default=None, help="ISO 8601 start time (UTC when no offset is given).")
+@click.option("--price", default="0", show_default=True, help="Price of every seat, e.g. 25.00 (at most 1000000).")
+@click.option("--currency", default="USD", show_default=True, help="ISO 4217 code of a currency with cents.")
+@click.option("--starts-at", default=None, help="ISO 8601 start time in the future (UTC when no offset is given).")
 def seed_seats_command(name, rows, per_row, price, currency, starts_at):
     """Create an event with its seats; the last line printed is the new event's id."""
+    name = _event_name(name)
     try:
         row_names = parse_rows(rows)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--rows") from None
-    if len(currency) != 3 or not currency.isalpha():
-        raise click.BadParameter("a three-letter ISO 4217 code", param_hint="--currency")
+    price_cents, currency = _cents(price), _currency(currency)
+    starts = _naive_utc(starts_at, current_time())
     started = time.perf_counter()
     try:
         seeded = seed_event(
-            name=name,
-            rows=row_names,
-            per_row=per_row,
-            price_cents=_cents(price),
-            currency=currency,
-            starts_at=_naive_utc(starts_at),
+            name=name, rows=row_names, per_row=per_row, price_cents=price_cents, currency=currency, starts_at=starts
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from None
@@ -108,16 +160,35 @@ def seed_demo_command():
     click.echo(free.id)
 
 
+def _checked_as_registration(field: str) -> Callable:
+    """A click callback that checks the option exactly as POST /auth/register checks its `field`."""
+
+    def check(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return RegisterSchema().load({field: value}, partial=True)[field]
+        except ValidationError as error:
+            raise click.BadParameter(" ".join(error.messages.get(field, ["Invalid value."]))) from None
+
+    return check
+
+
 @click.command("create-user")
 @with_appcontext
-@click.option("--email", required=True)
-@click.option("--password", required=True)
-@click.option("--name", default=None)
+@click.option("--email", required=True, callback=_checked_as_registration("email"))
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    callback=_checked_as_registration("password"),
+    help="Asked twice, hidden, when not given (a password on the command line stays in the shell's history).",
+)
+@click.option("--name", default=None, callback=_checked_as_registration("name"))
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 def create_user_command(email, password, name, admin):
     """Create an account (for operators; clients use POST /auth/register)."""
-    if len(password) < 8:
-        raise click.BadParameter("at least 8 characters", param_hint="--password")
     try:
         user = auth_service.register_user(email=email, password=password, name=name, is_admin=admin)
     except EmailTakenError as error:
@@ -146,6 +217,7 @@ def expire_holds_command(keep_running, interval):
 
     Tidying only: every read and write already treats an expired lock or order as gone.
     """
+    refuse_unsafe_start(serving=False)  # it settles and refunds payments through the gateway
     if keep_running:
         run_sweeper(interval=interval, stop=_stop_on_signals())
         return
@@ -155,6 +227,21 @@ def expire_holds_command(keep_running, interval):
         f"settled {tidied['settled_payments']} interrupted payments ({tidied['abandoned_payments']} never "
         f"reached the gateway), refunded {tidied['refunded_payments']}."
     )
+
+
+def refuse_unsafe_start(*, serving: bool) -> None:
+    """Stop a command that serves or takes payments where production must not (config.start_refusals).
+
+    wsgi.py builds the app of a `flask` command with those refusals deferred, so that migrations
+    and user accounts need no JWT secret; the commands that need them ask here, then log the
+    start warnings as a server would.
+    """
+    try:
+        check_start(current_app.config, serving=serving)
+    except ConfigurationError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
+    warn_at_start(start_warnings(current_app.config, workers=1))
 
 
 def tidy_once() -> dict[str, int]:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import BigInteger, ColumnElement, Text, cast, event, func, insert, select, update
+from sqlalchemy import BigInteger, ColumnElement, Text, cast, event, func, insert, literal_column, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -161,14 +161,6 @@ def require_write_transaction(session: Session) -> None:
         raise RuntimeError("row locks may only be taken inside write_transaction()")
 
 
-def advisory_lock(session: Session, key: str) -> None:
-    """Serialise, until COMMIT, the write transactions that take the same `key` (a lock on a name,
-    not a row). SQLite's writers are serialised already."""
-    require_write_transaction(session)
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-
-
 def note_seat_changes(session: Session, event_ids) -> None:
     """Record that this write transaction changed seats of these events (the ledger calls this)."""
     require_write_transaction(session)
@@ -192,8 +184,24 @@ def snapshot_cursor(session: Session) -> ColumnElement[int]:
     """SQL: a cursor above the stamp of every transaction that has ended as the statement sees it,
     and at or below the stamp of every transaction that has not (so it can still be seen later)."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+        return _POSTGRES_CURSOR
     return _clock_value() + 1
+
+
+# The snapshot's xmin, except that transactions running in *other* databases of the cluster are not
+# waited for (they never write our seats): the lowest id still in progress as the statement's
+# snapshot sees it, leaving out ids that pg_stat_activity shows in another database; none: xmax.
+# An id not shown at all (it ended after the snapshot was taken, or its backend is hidden) is kept:
+# it may be ours and not yet visible, so the cursor must not pass it.
+_POSTGRES_CURSOR = literal_column(
+    """(SELECT COALESCE(min(running), pg_snapshot_xmax(pg_current_snapshot()))::text::bigint
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+    WHERE NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity AS other
+        WHERE other.backend_xid = xid(running) AND other.datname IS DISTINCT FROM current_database()
+    ))""",
+    BigInteger,
+)
 
 
 def _clock_value() -> ColumnElement[int]:

@@ -138,6 +138,24 @@ class BusyError(TicketingError):
     headers = {"Retry-After": "1"}
 
 
+class UriTooLongError(TicketingError):
+    status, code = 414, "uri_too_long"
+    message = "The request's URL is longer than this service accepts."
+
+
+class HeadersTooLargeError(TicketingError):
+    status, code = 431, "headers_too_large"
+    message = "The request's headers are larger than this service accepts."
+
+
+class RateLimitedError(TicketingError):
+    status, code, message = 429, "rate_limited", "Too many attempts; wait for the time in Retry-After and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class HeldFeedLimitError(TicketingError):
     status, code = 429, "rate_limited"
     message = (
@@ -160,9 +178,11 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "headers_too_large",
 }
 
 

@@ -6,11 +6,13 @@
   echoed on every answer (errors too) and carried by every log line written during the request,
   and each request ends with one access line (logger `ticketing.access`).
 - `GET /metrics` serves the metrics of `ticketing.metrics` in Prometheus' text format, summed over
-  every gunicorn worker when `PROMETHEUS_MULTIPROC_DIR` is set.
+  every gunicorn worker when `PROMETHEUS_MULTIPROC_DIR` is set; with `METRICS_TOKEN` set, only
+  for that Bearer token.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -19,7 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
 from flask.logging import default_handler
 from flask_jwt_extended import get_jwt
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -170,13 +172,28 @@ def _finish_request(response: Response) -> Response:
 
 
 def metrics_view() -> Response:
-    """Prometheus text exposition; in multi-process mode the sum of every worker's files."""
+    """Prometheus text exposition; in multi-process mode the sum of every worker's files.
+
+    With METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>` (else a JSON 401).
+    """
+    token = current_app.config.get("METRICS_TOKEN")
+    if token and not _bears(token):
+        response = jsonify({"code": "unauthorized", "message": "GET /metrics needs the metrics Bearer token."})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     if metrics.MULTIPROCESS_DIR:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:
         registry = REGISTRY
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _bears(token: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # Compared in constant time: the answer's timing must not tell how much of a guess was right.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 # --- order status changes, counted when their transaction commits -----------------------------

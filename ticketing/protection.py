@@ -7,15 +7,23 @@ import hashlib
 import math
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded, RouteLimit
 from flask_limiter.util import get_remote_address
 from limits import parse_many
-from werkzeug.exceptions import HTTPException
 
-from .errors import render_http_exception
-from .services.auth import normalise_email
+from .errors import (
+    HeadersTooLargeError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    UriTooLongError,
+    render_http_exception,
+)
+from .login_limits import LoginLimiter, LoginRefused
+from .models import normalise_email
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
@@ -31,12 +39,16 @@ DOCS_CONTENT_SECURITY_POLICY = (
 )
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
-LOGIN_LIMITED_MESSAGE = "Too many failed logins for this account; wait for the time in Retry-After and try again."
+LOGIN_LIMITED_MESSAGES = {
+    "account": "Too many failed logins for this account; wait for the time in Retry-After and try again.",
+    "address": "Too many failed logins from this address; wait for the time in Retry-After and try again.",
+}
 REGISTER_LIMITED_MESSAGE = "Too many registrations from this address; wait for the time in Retry-After and try again."
 
 
 def init_protection(app: Flask) -> None:
     """Install the rate limiter, request checks and response headers on the app."""
+    app.before_request(_refuse_oversized_heads)  # before the rate limiter reads anything
     _install_rate_limits(app)
     app.before_request(_refuse_non_json_bodies)
     app.after_request(_add_security_headers)
@@ -47,10 +59,16 @@ def init_protection(app: Flask) -> None:
 
 
 def _install_rate_limits(app: Flask) -> None:
-    """A limiter of this app's own (its own storage), wrapped around the auth views."""
-    login_limit = _checked_limit(app, "LOGIN_FAILURE_LIMIT")
+    """Limiters of this app's own (their own storage): registrations around the view, logins in it."""
     register_limit = _checked_limit(app, "REGISTER_LIMIT")
     storage_url = app.config.get("RATE_LIMIT_STORAGE_URL") or "memory://"
+    # Failed logins are counted before the password is checked (counted_login, in the controller):
+    # flask-limiter counts a view's outcome after it ran, which a burst gets past.
+    app.extensions["login_limiter"] = LoginLimiter(
+        account_limit=_checked_limit(app, "LOGIN_FAILURE_LIMIT"),
+        address_limit=_checked_limit(app, "LOGIN_ADDRESS_FAILURE_LIMIT"),
+        storage_url=storage_url,
+    )
     # A hung Redis must not hang logins: fail fast, then fall back to per-process memory.
     storage_options = {"socket_connect_timeout": 2, "socket_timeout": 2} if storage_url.startswith("redis") else {}
     limiter = Limiter(
@@ -65,16 +83,6 @@ def _install_rate_limits(app: Flask) -> None:
     )
     # Limits are attached here, per app, rather than with decorators at import time: a limiter
     # made at import would be shared by every app the process builds (and by their storage).
-    _limit_view(
-        app,
-        "auth.login",
-        limiter.limit(
-            login_limit,
-            key_func=login_account_key,
-            deduct_when=_is_failed_login,
-            error_message=LOGIN_LIMITED_MESSAGE,
-        ),
-    )
     _limit_view(
         app,
         "auth.register",
@@ -104,27 +112,34 @@ def _limit_view(app: Flask, endpoint: str, limit: RouteLimit) -> None:
     app.view_functions[endpoint] = limit(app.view_functions[endpoint])
 
 
-def login_account_key() -> str:
-    """The account a login is for: a digest of the normalised email (no addresses kept in Redis)."""
+@contextmanager
+def counted_login(email: str) -> Iterator[None]:
+    """Take the login's unit of its account's and its address's failed-login budgets BEFORE the
+    block checks the password (429 rate_limited when one is spent); the unit stays spent only if
+    the block raises InvalidCredentialsError."""
+    limiter: LoginLimiter = current_app.extensions["login_limiter"]
     try:
-        body = request.get_json(silent=True)
-    except HTTPException:  # an oversized body: the view answers it
-        body = None
-    email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str):
-        return "login:no-email"  # the view answers 400; nothing is ever deducted from this key
-    digest = hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"login:{digest}"
+        attempt = limiter.spend(account=login_account_key(email), address=get_remote_address())
+    except LoginRefused as refused:
+        raise RateLimitedError(LOGIN_LIMITED_MESSAGES[refused.kind], retry_after=refused.retry_after) from None
+    try:
+        yield
+    except InvalidCredentialsError:
+        raise
+    except BaseException:
+        limiter.refund(attempt)  # not a failed login (the database was down, say)
+        raise
+    limiter.refund(attempt)
+
+
+def login_account_key(email: str) -> str:
+    """The account a login is for: a digest of the normalised email (no addresses kept in Redis)."""
+    return hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def client_address_key() -> str:
     """The client's address as the server sees it (behind a proxy, configure ProxyFix)."""
     return f"address:{get_remote_address()}"
-
-
-def _is_failed_login(response: Response) -> bool:
-    # Only a wrong email or password counts: not a success, a 400 or the 429 itself.
-    return response.status_code == 401
 
 
 def _seconds_until_retry(limiter: Limiter, error: RateLimitExceeded) -> int:
@@ -139,6 +154,25 @@ def _seconds_until_retry(limiter: Limiter, error: RateLimitExceeded) -> int:
 
 
 # Request rules --------------------------------------------------------------------------------
+
+
+def _refuse_oversized_heads() -> None:
+    """A request head past the app's limits answers JSON 414 / 431 (gunicorn's own limits, higher,
+    answer in plain text before the app is reached: gunicorn.conf.py)."""
+    config = current_app.config
+    environ = request.environ
+    # The target as sent (gunicorn: RAW_URI; Werkzeug's server: REQUEST_URI), else as parsed.
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+    if len(target) > config["MAX_URL_LENGTH"]:
+        raise UriTooLongError(f"The request's URL is longer than {config['MAX_URL_LENGTH']} bytes.")
+    headers = request.headers
+    if len(headers) > config["MAX_HEADER_COUNT"]:
+        raise HeadersTooLargeError(f"The request has more than {config['MAX_HEADER_COUNT']} header fields.")
+    for name, value in headers.items():
+        if len(name) + len(value) + 2 > config["MAX_HEADER_BYTES"]:
+            raise HeadersTooLargeError(
+                f"The request's {name[:64]} header is larger than {config['MAX_HEADER_BYTES']} bytes."
+            )
 
 
 def _refuse_non_json_bodies() -> None:

@@ -8,6 +8,14 @@ from flask_jwt_extended import JWTManager, get_jwt_identity
 from .errors import UnauthorizedError
 from .services.auth import get_token_holder
 
+SESSION_CLAIM = "sid"  # the login a token belongs to: its refresh token and every access token made from it
+
+
+def login_session_id(payload: dict) -> str | None:
+    """The login session id a verified token carries (None for tokens made before logins had one)."""
+    session_id = payload.get(SESSION_CLAIM)
+    return session_id if isinstance(session_id, str) and 0 < len(session_id) <= 64 else None
+
 
 def _unauthorized(message: str = UnauthorizedError.message):
     return jsonify({"code": UnauthorizedError.code, "message": message}), UnauthorizedError.status
@@ -33,7 +41,7 @@ def register_token_callbacks(jwt: JWTManager) -> None:
         user_id = _user_id_from_subject(payload.get("sub"))
         if user_id is None:
             return None
-        holder = get_token_holder(user_id=user_id, jti=payload["jti"])
+        holder = get_token_holder(user_id=user_id, jti=payload["jti"], session_id=login_session_id(payload))
         g.token_revoked = holder.revoked
         return None if holder.revoked else holder.user
 

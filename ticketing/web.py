@@ -10,7 +10,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 
 # Only this origin's own script and styles; the page talks to nothing but this API.
 PAGE_CONTENT_SECURITY_POLICY = (
@@ -25,7 +25,11 @@ blp = Blueprint("web", __name__)
 
 @blp.get("/")
 def box_office() -> Response:
-    response = Response(render_template("index.html", modules=PAGE_MODULES), mimetype="text/html")
+    # The test cards come from the gateway: only the test gateway has any (a real one charges real cards).
+    test_cards = getattr(current_app.extensions["payment_gateway"], "test_cards", ())
+    response = Response(
+        render_template("index.html", modules=PAGE_MODULES, test_cards=test_cards), mimetype="text/html"
+    )
     response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-cache"
     return response

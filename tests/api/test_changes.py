@@ -176,7 +176,9 @@ def test_a_waiting_request_returns_when_the_wait_runs_out(api, client):
     cursor = _feed(client, event["id"])["cursor"]
     started = time.monotonic()
     feed = _feed(client, event["id"], since=cursor, wait=0.5)
-    assert feed == {"cursor": cursor, "changes": []}
+    # The cursor may move on with transactions elsewhere (it is a point in the database's history);
+    # this event had no change.
+    assert feed["changes"] == [] and feed["cursor"] >= cursor
     assert time.monotonic() - started >= 0.5
 
 

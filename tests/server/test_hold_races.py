@@ -20,9 +20,36 @@ from ..race_support import at_once
 pytestmark = pytest.mark.race
 
 
-def test_one_address_with_many_accounts_holds_at_most_the_address_limit(server_factory, backdoor):
-    """Eight accounts behind one address race for 40 seats: exactly MAX_HOLDS_PER_ADDRESS win."""
+def test_one_address_cannot_hoard_an_event_with_many_accounts(server_factory, backdoor):
+    """The attack that was found: one address, 30 accounts, holding seat after seat (and renewing).
+    With MAX_HOLDS_PER_ADDRESS=12 exactly 12 seats are held from that address, whatever the accounts."""
     server = server_factory(MAX_SEATS_PER_USER=5, MAX_HOLDS_PER_ADDRESS=12)
+    seat_ids = backdoor.event(per_row=60)
+    users = backdoor.users(30)
+    held, refused = [], Counter()
+    with requests.Session() as session:
+        for user, pair in zip(users, zip(seat_ids[::2], seat_ids[1::2], strict=True), strict=False):
+            for seat_id in pair:
+                answer = session.post(f"{server.url}/seats/{seat_id}/lock", headers=user["headers"])
+                if answer.status_code == 200:
+                    held.append((user, seat_id))
+                else:
+                    refused[answer.status_code, answer.json()["code"]] += 1
+        renewed = [session.post(f"{server.url}/seats/{seat}/lock", headers=user["headers"]) for user, seat in held]
+        free_seat = seat_ids[-1]
+        order = session.post(f"{server.url}/orders", json={"seat_ids": [free_seat]}, headers=users[-1]["headers"])
+    assert len(held) == 12 and refused == {(409, "hold_limit_reached"): 48}, (len(held), refused)
+    assert all(answer.status_code == 200 for answer in renewed)  # renewing at the limit still works
+    assert order.status_code == 409 and order.json()["code"] == "hold_limit_reached"
+    assert "network address" in order.json()["message"]
+
+
+def test_a_burst_from_one_address_passes_the_limit_by_at_most_what_is_in_flight(server_factory, backdoor, database_url):
+    """Eight accounts behind one address fire 40 holds at one instant. SQLite's writers are serialised,
+    so exactly the limit wins there; on PostgreSQL the per-address count is read without a lock of its
+    own (a lock per address would make every user behind one NAT queue), so simultaneous requests may
+    pass it by at most the number in flight."""
+    server = server_factory(MAX_SEATS_PER_USER=5, MAX_HOLDS_PER_ADDRESS=12, WORKERS=2, THREADS=4)
     seat_ids = backdoor.event(per_row=40)
     users = backdoor.users(8)
     wanted = [(user, seat_id) for index, user in enumerate(users) for seat_id in seat_ids[index * 5 : index * 5 + 5]]
@@ -36,20 +63,14 @@ def test_one_address_with_many_accounts_holds_at_most_the_address_limit(server_f
             for user, seat_id in wanted
         ]
     )
-    statuses = Counter(response.status_code for response in responses)
-    assert statuses == {200: 12, 409: 28}, statuses
-    refusals = [response.json() for response in responses if response.status_code == 409]
-    assert {body["code"] for body in refusals} == {"hold_limit_reached"}
-    assert any("network address" in body["message"] for body in refusals)
-    # At the limit a renewal still works; an order for one more seat does not.
-    holder, held_seat = next(
-        (user, seat) for (user, seat), r in zip(wanted, responses, strict=True) if r.status_code == 200
-    )
-    assert requests.post(f"{server.url}/seats/{held_seat}/lock", headers=holder["headers"]).status_code == 200
-    held = {seat for (_, seat), r in zip(wanted, responses, strict=True) if r.status_code == 200}
-    free_seat = next(seat for seat in seat_ids if seat not in held)
-    refused = requests.post(f"{server.url}/orders", json={"seat_ids": [free_seat]}, headers=users[0]["headers"])
-    assert refused.status_code == 409 and refused.json()["code"] == "hold_limit_reached"
+    winners = sum(response.status_code == 200 for response in responses)
+    refusals = {response.json()["code"] for response in responses if response.status_code != 200}
+    assert refusals == {"hold_limit_reached"}
+    in_flight = 2 * 4  # workers x threads: the requests that can be deciding at the same moment
+    if database_url.startswith("sqlite"):
+        assert winners == 12
+    else:
+        assert 12 <= winners <= 12 + in_flight - 1, winners
 
 
 def test_a_confirm_racing_the_same_users_renewals_never_deadlocks(server_factory, backdoor):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import runpy
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from config import (
     Settings,
     default_workers,
     read_one,
+    start_warnings,
 )
 from ticketing.services import gateways
 
@@ -35,8 +37,15 @@ APP_KEYS = {
     "MAX_HOLDS_PER_ADDRESS",
     "LOCK_TIMEOUT_MS",
     "PAYMENT_PROVIDER",
+    "ALLOW_TEST_PAYMENTS",
+    "STRIPE_API_KEY",
+    "STRIPE_API_BASE",
     "MAX_CONTENT_LENGTH",
+    "MAX_URL_LENGTH",
+    "MAX_HEADER_BYTES",
+    "MAX_HEADER_COUNT",
     "LOGIN_FAILURE_LIMIT",
+    "LOGIN_ADDRESS_FAILURE_LIMIT",
     "REGISTER_LIMIT",
     "RATE_LIMIT_STORAGE_URL",
     "CORS_ORIGINS",
@@ -44,6 +53,7 @@ APP_KEYS = {
     "PROXY_COUNT",
     "CHANGES_POLL_MS",
     "MAX_HELD_FEEDS_PER_ADDRESS",
+    "METRICS_TOKEN",
 }
 
 
@@ -121,7 +131,9 @@ def test_the_message_names_the_variable_the_value_and_what_is_allowed():
         ("APP_ENV", "staging", "one of production, development, testing"),
         ("APP_ENV", "Production", "one of production, development, testing"),
         ("LOG_LEVEL", "verbose", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-        ("PAYMENT_PROVIDER", "stripe", "one of fake"),
+        ("PAYMENT_PROVIDER", "paypal", "one of fake, stripe"),
+        ("ALLOW_TEST_PAYMENTS", "yes", "0 or 1"),
+        ("STRIPE_API_BASE", "api.stripe.com", "an http(s) URL"),
         ("LOGIN_FAILURE_LIMIT", "ten a minute", "a rate such as 10/minute"),
         ("REGISTER_LIMIT", "20/fortnight", "a rate such as 10/minute"),
         ("CORS_ORIGINS", "https://shop.example/", "origins such as https://shop.example"),
@@ -239,9 +251,10 @@ def test_env_example_shows_every_setting_and_no_other():
     assert set(_example_lines()) == set(Settings.specs())
 
 
-def test_env_example_values_are_the_defaults_except_app_env():
+def test_env_example_values_are_the_defaults_and_leave_app_env_to_the_environment():
     example = {name: value for name, value in dotenv_values(ROOT / ".env.example").items() if value is not None}
-    assert example.pop("APP_ENV") == "development"  # the example is for a developer's machine
+    # A copy of it left as .env must not turn production commands into development ones.
+    assert "APP_ENV" not in example
     assert Settings.from_environment(example) == Settings()
 
 
@@ -257,3 +270,32 @@ def test_holds_per_address_default_to_four_times_the_per_user_limit(tmp_path):
     assert derived["MAX_HOLDS_PER_ADDRESS"] == 24
     chosen = Settings.from_environment({"MAX_HOLDS_PER_ADDRESS": "7"}).app_config(str(tmp_path))
     assert chosen["MAX_HOLDS_PER_ADDRESS"] == 7
+
+
+def test_production_without_a_metrics_token_is_warned_about(tmp_path):
+    production = {"APP_ENV": "production", "JWT_SECRET_KEY": "k" * 40, "PAYMENT_PROVIDER": "stripe"}
+
+    def warnings(environ):
+        config = Settings.from_environment(environ).app_config(str(tmp_path))
+        return [w for w in start_warnings(config, workers=1) if "METRICS_TOKEN" in w]
+
+    assert len(warnings(production)) == 1
+    assert warnings({**production, "METRICS_TOKEN": "t"}) == []
+    assert warnings({"APP_ENV": "development"}) == []
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{}, {"MAX_URL_LENGTH": "8000", "MAX_HEADER_BYTES": "65536", "MAX_HEADER_COUNT": "1000"}],
+    ids=["defaults", "largest"],
+)
+def test_gunicorn_limits_sit_above_the_apps(monkeypatch, limits):
+    """So that a head past the app's limit reaches the app, which answers JSON, not gunicorn's page."""
+    for name, value in {"APP_ENV": "testing", **limits}.items():
+        monkeypatch.setenv(name, value)
+    gunicorn = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    settings = Settings.from_environment(limits)
+    assert gunicorn["limit_request_line"] <= 8190  # gunicorn's maximum; it would quietly cap it
+    assert gunicorn["limit_request_line"] > settings.max_url_length + len("OPTIONS  HTTP/1.1")
+    assert gunicorn["limit_request_field_size"] > settings.max_header_bytes
+    assert settings.max_header_count < gunicorn["limit_request_fields"] <= 32768

@@ -26,7 +26,9 @@ def register(data):
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="invalid_credentials")
-@blp.alt_response(429, description="rate_limited: too many failed logins for this account (see Retry-After)")
+@blp.alt_response(
+    429, description="rate_limited: too many failed logins for this account or from this address (see Retry-After)"
+)
 def login(data):
     """Exchange email and password for an access and a refresh token."""
     return controller.login(data)
@@ -58,5 +60,6 @@ def me():
 @blp.doc(**BEARER)
 @jwt_required(verify_type=False)
 def logout():
-    """Revoke the token sent (access or refresh): it answers 401 from now on."""
+    """End the login the token sent belongs to (access or refresh token): its refresh token and every
+    access token made from it answer 401 from now on; other logins of the user go on."""
     return controller.logout()

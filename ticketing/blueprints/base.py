@@ -1,13 +1,16 @@
-"""What every blueprint shares: 400 for invalid input, the `id` URL converter, the auth doc."""
+"""What every blueprint shares: 400 for invalid input (JSON bodies included), the `id` URL converter,
+the auth doc."""
 
 from __future__ import annotations
 
 import re
 
 import flask_smorest
+from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
+from ..errors import InvalidRequestError
 from ..models import MAX_ID
 from ..schemas.common import ErrorSchema
 
@@ -18,8 +21,37 @@ BEARER = {"security": [{"bearerAuth": []}]}
 BEARER_OPTIONAL = {"security": [{}, {"bearerAuth": []}]}
 
 
+def unreadable_json_reason(error: Exception) -> str:
+    """What json.loads found wrong beyond bad syntax, in a sentence for the client."""
+    if isinstance(error, RecursionError):
+        return "Invalid JSON body: it nests too deeply."
+    if "digits" in str(error):  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return "Invalid JSON body: a number has too many digits."
+    return "Invalid JSON body."
+
+
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req, schema):
+        """The body as JSON. webargs answers bad syntax and bad bytes itself (400); this adds what
+        json.loads raises besides: RecursionError for deep nesting, ValueError for an integer
+        literal past Python's digit limit. Every route's body goes through here."""
+        try:
+            return super().load_json(req, schema)
+        except (RecursionError, ValueError) as error:
+            raise InvalidRequestError(details={"body": [unreadable_json_reason(error)]}) from None
+
+
+class JSONProvider(DefaultJSONProvider):
+    """The app's JSON: `request.get_json()` turns a body too deep to parse into the ValueError it
+    handles (a 400, or None when silent) instead of letting RecursionError escape as a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError(unreadable_json_reason(RecursionError())) from None
 
 
 class Blueprint(flask_smorest.Blueprint):

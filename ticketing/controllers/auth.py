@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user, get_jwt
 
 from ..clock import current_time
+from ..protection import counted_login
+from ..security import SESSION_CLAIM, login_session_id
 from ..services import auth as auth_service
 from .presenters import user_json
 
@@ -18,18 +21,24 @@ def register(data: dict) -> tuple[dict, int]:
 
 
 def login(data: dict) -> dict:
-    user = auth_service.authenticate(email=data["email"], password=data["password"])
+    with counted_login(data["email"]):  # before the password is checked: 429 once the budget is spent
+        user = auth_service.authenticate(email=data["email"], password=data["password"])
+    # One id for this login, in its refresh token and in every access token made from it, so that
+    # one logout ends them all (security.py refuses a token whose `sid` was revoked).
+    login_session = {SESSION_CLAIM: uuid.uuid4().hex}
     return {
-        "access_token": create_access_token(identity=user),
-        "refresh_token": create_refresh_token(identity=user),
+        "access_token": create_access_token(identity=user, additional_claims=login_session),
+        "refresh_token": create_refresh_token(identity=user, additional_claims=login_session),
         "token_type": "Bearer",
         "expires_in": current_app.config["ACCESS_TOKEN_TTL_SECONDS"],
     }
 
 
 def refresh() -> dict:
+    session_id = login_session_id(get_jwt())
+    claims = {SESSION_CLAIM: session_id} if session_id else None
     return {
-        "access_token": create_access_token(identity=current_user),
+        "access_token": create_access_token(identity=current_user, additional_claims=claims),
         "token_type": "Bearer",
         "expires_in": current_app.config["ACCESS_TOKEN_TTL_SECONDS"],
     }
@@ -40,7 +49,13 @@ def me() -> dict:
 
 
 def logout() -> dict:
-    token = get_jwt()
-    expires_at = datetime.fromtimestamp(token["exp"], UTC).replace(tzinfo=None)
-    auth_service.revoke_token(jti=token["jti"], expires_at=expires_at, now=current_time())
-    return {"message": "Token revoked"}
+    """Revoke the token sent and, through its login session id, every token of the same login."""
+    token, now = get_jwt(), current_time()
+    revocations = {token["jti"]: datetime.fromtimestamp(token["exp"], UTC).replace(tzinfo=None)}
+    session_id = login_session_id(token)
+    if session_id:
+        # The login's refresh token expires at most REFRESH_TOKEN_TTL_SECONDS after now, and every
+        # access token refreshed from it before that: the revocation need not outlive them.
+        revocations[session_id] = now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL_SECONDS"])
+    auth_service.revoke_tokens(revocations=revocations, now=now)
+    return {"message": "Logged out: this login's access and refresh tokens are revoked"}

@@ -47,7 +47,17 @@ def release(seat_id: int) -> dict:
 
 
 def check_body_user(body: dict) -> None:
-    """Seed 002 sends `userId`; it may only name the token's own user."""
+    """Seed 002 sends `userId`; it may only name the token's own user (as a JSON integer or a string)."""
     claimed = body.get("userId")
-    if claimed is not None and str(claimed) != str(current_user_id()):
+    if claimed is not None and not _names_user(claimed, current_user_id()):
         raise ForbiddenError("userId does not match the token's user.")
+
+
+def _names_user(claimed: object, user_id: int) -> bool:
+    # Only these two shapes are compared: str() of an arbitrary JSON value (a list nested 900 deep)
+    # could raise, and 1.0 or true are not ids.
+    if isinstance(claimed, bool):
+        return False
+    if isinstance(claimed, int):
+        return claimed == user_id
+    return isinstance(claimed, str) and claimed == str(user_id)

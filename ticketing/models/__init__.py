@@ -29,13 +29,14 @@ from .seat import (
 )
 from .ticket import Ticket
 from .types import MAX_ID, iso, utcnow
-from .user import RevokedToken, User
+from .user import EMAIL_MAX_LENGTH, RevokedToken, User, normalise_email
 from .version import ChangeClock
 
 __all__ = [
     "AVAILABLE",
     "BOOKED",
     "CANCELLED",
+    "EMAIL_MAX_LENGTH",
     "EXPIRED",
     "LOCKED",
     "MAX_ID",
@@ -59,6 +60,7 @@ __all__ = [
     "is_live_lock",
     "iso",
     "live_lock",
+    "normalise_email",
     "order_status",
     "run_out_lock",
     "status_filter",

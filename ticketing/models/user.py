@@ -10,12 +10,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import BigId, utcnow
 
+EMAIL_MAX_LENGTH = 254  # RFC 5321's longest path, and the column's width
+
+
+def normalise_email(email: str) -> str:
+    """The form an email is stored and compared in: no surrounding spaces, lower case.
+
+    Lower-casing may lengthen it ("\u0130" becomes "i" and a combining dot), so check lengths after this.
+    """
+    return email.strip().lower()
+
 
 class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(100))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)

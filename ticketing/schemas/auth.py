@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import Email, MessageSchema, Schema, Text, id_field
+from ..models import EMAIL_MAX_LENGTH
+from .common import Email, EmailText, MessageSchema, Schema, Text, id_field
 
 
 class RegisterSchema(Schema):
-    email = Email(required=True, validate=validate.Length(max=254))
+    email = Email(required=True, validate=validate.Length(max=EMAIL_MAX_LENGTH))
     password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
     name = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class LoginSchema(Schema):
-    email = Text(required=True, validate=validate.Length(max=254))
+    email = EmailText(required=True, validate=validate.Length(max=EMAIL_MAX_LENGTH))
     password = Text(required=True, load_only=True, validate=validate.Length(max=1024))
 
 

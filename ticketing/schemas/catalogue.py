@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models import MAX_ID, SEAT_STATUSES
-from .common import DATE_TIME, MONEY, Schema, id_field
+from .common import DATE_TIME, MONEY, QueryInteger, Schema, id_field, query_id_field
 
 
 class EventSchema(Schema):
@@ -57,11 +57,11 @@ class StatusQuery(Schema):
 
 
 class SeatsQuery(StatusQuery):
-    event_id = id_field()
+    event_id = query_id_field()
 
 
 class ChangesQuery(Schema):
-    since = fields.Integer(
+    since = QueryInteger(
         validate=validate.Range(min=0, max=MAX_ID),
         metadata={"description": "A cursor from an earlier answer; left out: the current cursor and no changes."},
     )

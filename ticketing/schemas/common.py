@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..models import MAX_ID
+from ..models import MAX_ID, normalise_email
 
 DATE_TIME = {"format": "date-time", "example": "2026-11-20T21:00:00.000Z"}
 MONEY = {"example": "25.00", "pattern": r"^-?\d+\.\d{2}$"}
@@ -30,20 +32,65 @@ class Text(fields.String):
         return text
 
 
-class Email(fields.Email):
-    """An email address; surrounding spaces (a paste) are dropped before it is checked."""
+class EmailText(Text):
+    """An email as typed at login: normalised as accounts store it, then checked (not for its format:
+    a malformed one simply matches no account)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            value = value.strip()
+        return normalise_email(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Email(fields.Email):
+    """An email address, normalised as accounts store it (no surrounding spaces, lower case) BEFORE
+    it is checked: lower-casing may lengthen it, and the length and format checks must see what
+    will be stored."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
         email = super()._deserialize(value, attr, data, **kwargs)
         _plain_text(email)
-        return email
+        return normalise_email(email)
 
 
-def id_field(**kwargs) -> fields.Integer:
-    """An id a client sends: a positive integer that fits a 64-bit column."""
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+class Integer(fields.Integer):
+    """A whole number sent as a JSON integer: 1.5, 1.0, 1e3, true and "1" are refused, never truncated
+    or converted (a seat id of 1001.9 must not lock seat 1001)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+class QueryInteger(fields.Integer):
+    """A whole number in a query string: ASCII digits only (no sign, spaces, "1_000", "1.0" or other
+    scripts' digits, all of which int() would take), and not so many that int() refuses them."""
+
+    _DIGITS = re.compile(r"[0-9]{1,30}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not self._DIGITS.fullmatch(value):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class List(fields.List):
+    """A list whose length is checked before its items: a megabyte of bad items is one problem, not
+    a problem per item (and an answer many times the request's size)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            for validator in self.validators:
+                if isinstance(validator, validate.Length):
+                    validator(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def id_field(**kwargs) -> Integer:
+    """An id in a JSON body or an answer: a positive JSON integer that fits a 64-bit column."""
+    return Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def query_id_field(**kwargs) -> QueryInteger:
+    """An id in a query string: positive digits that fit a 64-bit column."""
+    return QueryInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class Schema(ma.Schema):

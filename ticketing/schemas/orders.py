@@ -6,13 +6,13 @@ from marshmallow import fields, validate
 
 from ..models import ORDER_STATUSES
 from .booking import TicketSchema
-from .common import DATE_TIME, MONEY, MessageSchema, Schema, Text, id_field
+from .common import DATE_TIME, MONEY, List, MessageSchema, Schema, Text, id_field
 
 MAX_SEATS_PER_ORDER = 100
 
 
 class CreateOrderSchema(Schema):
-    seat_ids = fields.List(
+    seat_ids = List(
         id_field(),
         required=True,
         validate=validate.Length(min=1, max=MAX_SEATS_PER_ORDER),

@@ -10,22 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
-from ..errors import EmailTakenError, InvalidCredentialsError
+from ..errors import EmailTakenError, InvalidCredentialsError, InvalidRequestError
 from ..extensions import db
-from ..models import RevokedToken, User
+from ..models import EMAIL_MAX_LENGTH, RevokedToken, User, normalise_email
 
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
 
-def normalise_email(email: str) -> str:
-    """Emails compare without case and surrounding spaces."""
-    return email.strip().lower()
-
-
 def register_user(*, email: str, password: str, name: str | None, is_admin: bool = False) -> User:
     """Create an account; raise EmailTakenError when the email is in use."""
     email = normalise_email(email)
+    if len(email) > EMAIL_MAX_LENGTH:  # the API checks this already; the CLI and other callers too
+        raise InvalidRequestError(details={"email": [f"Longer than {EMAIL_MAX_LENGTH} characters in lower case."]})
     password_hash = generate_password_hash(password, method="scrypt")
     try:
         with write_transaction() as session:
@@ -48,12 +45,14 @@ def authenticate(*, email: str, password: str) -> User:
     return user
 
 
-def revoke_token(*, jti: str, expires_at: datetime, now: datetime) -> None:
-    """Refuse the token `jti` from now on; forget revocations of tokens that have expired anyway."""
+def revoke_tokens(*, revocations: dict[str, datetime], now: datetime) -> None:
+    """Refuse from now on every token whose `jti` or login session id (`sid`) is a key of
+    `revocations`, until the time it maps to; forget revocations that have run out anyway."""
     with write_transaction() as session:
         session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
-        if session.get(RevokedToken, jti) is None:
-            session.add(RevokedToken(jti=jti, expires_at=expires_at))
+        for revoked_id, expires_at in revocations.items():
+            if session.get(RevokedToken, revoked_id) is None:
+                session.add(RevokedToken(jti=revoked_id, expires_at=expires_at))
 
 
 @dataclass(frozen=True)
@@ -77,18 +76,21 @@ class TokenHolder:
 _USERS, _REVOKED = User.__table__, RevokedToken.__table__
 
 
-def get_token_holder(*, user_id: int, jti: str) -> TokenHolder:
-    """The token's user and its revocation, in one Core query (it runs on every authenticated request)."""
+def get_token_holder(*, user_id: int, jti: str, session_id: str | None = None) -> TokenHolder:
+    """The token's user and whether the token (its `jti`) or its login (`session_id`) was revoked,
+    in one Core query (it runs on every authenticated request)."""
+    revoked_ids = [jti] if session_id is None else [jti, session_id]
+    revoked = select(_REVOKED.c.jti).where(_REVOKED.c.jti.in_(revoked_ids)).exists()
     row = (
         db.session.connection()
         .execute(
-            select(_USERS.c.id, _USERS.c.email, _USERS.c.name, _USERS.c.is_admin, _REVOKED.c.jti)
-            .outerjoin(_REVOKED, _REVOKED.c.jti == jti)
-            .where(_USERS.c.id == user_id)
+            select(_USERS.c.id, _USERS.c.email, _USERS.c.name, _USERS.c.is_admin, revoked.label("revoked")).where(
+                _USERS.c.id == user_id
+            )
         )
         .first()
     )
     if row is None:
         return TokenHolder(user=None, revoked=False)
     account = Account(id=row.id, email=row.email, name=row.name, is_admin=bool(row.is_admin))
-    return TokenHolder(user=account, revoked=row.jti is not None)
+    return TokenHolder(user=account, revoked=bool(row.revoked))

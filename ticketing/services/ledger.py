@@ -94,8 +94,8 @@ def hold(
 ) -> bool:
     """Hold the seat for the user until `until` (a renewal when they hold it already).
 
-    For a new hold the limits are checked inside the same UPDATE (the user's row and the address are
-    locked, so the counts are exact); False when a limit stopped it and nothing was written.
+    For a new hold the limits are checked inside the same UPDATE (exact per user, whose row the caller
+    locked; per address as committed when the statement runs); False when a limit stopped it.
     """
     condition = None
     if not renewing:

@@ -35,12 +35,7 @@ from ..models import (
 from ..models.payment import PROCESSING
 from . import ledger
 from .ledger import HoldLimits
-from .row_locks import (
-    lock_client_address,
-    select_order_for_update,
-    select_seats_for_update,
-    select_user_for_update,
-)
+from .row_locks import select_order_for_update, select_seats_for_update, select_user_for_update
 from .seats import Clock
 
 
@@ -82,7 +77,6 @@ def create_order(
         raise InvalidRequestError(details={"seat_ids": ["A seat appears more than once."]})
     with write_transaction() as session:
         select_user_for_update(session, user_id)
-        lock_client_address(session, limits.address)
         seats = select_seats_for_update(session, seat_ids)
         now = clock()
         missing = sorted(set(seat_ids) - {seat.id for seat in seats})

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from ..database import advisory_lock, require_write_transaction
+from ..database import require_write_transaction
 from ..errors import OrderNotFoundError, UnauthorizedError
 from ..models import Order, Seat, User
 
@@ -31,13 +31,6 @@ def select_user_for_update(session: Session, user_id: int) -> None:
     query = select(_USERS.c.id).where(_USERS.c.id == user_id).with_for_update(key_share=True)
     if session.connection().execute(query).first() is None:
         raise UnauthorizedError("Your account no longer exists.")
-
-
-def lock_client_address(session: Session, address: str | None) -> None:
-    """Serialise the holds taken from one client address (exact per-address limits), after the user's
-    row and before any seat's."""
-    if address:
-        advisory_lock(session, f"client-address:{address}")
 
 
 def select_seats_for_update(session: Session, seat_ids: Iterable[int]) -> list[Row]:

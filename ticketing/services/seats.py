@@ -25,7 +25,7 @@ from ..models import AVAILABLE, BOOKED, LOCKED, Ticket, effective_status, is_liv
 from . import ledger
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
-from .row_locks import lock_client_address, select_seats_for_update, select_user_for_update
+from .row_locks import select_seats_for_update, select_user_for_update
 
 Clock = Callable[[], datetime]
 
@@ -51,13 +51,15 @@ def _one_seat(session, seat_id: int):
 def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits) -> SeatView:
     """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
-    The hot path: the user's row, the client address, then the seat's row are locked; "now" is read
-    only then, so a hold decided here never overlaps one decided by a transaction that committed
-    before; one UPDATE writes the hold and, for a new hold, checks the limits in the same statement.
+    The hot path: the user's row, then the seat's row are locked; "now" is read only then, so a hold
+    decided here never overlaps one decided by a transaction that committed before; one UPDATE writes
+    the hold and, for a new hold, checks the limits in the same statement. The per-user count is exact
+    (the user's row is locked); the per-address count is read without a lock of its own, so requests
+    from one address at the same instant may pass it by at most the number of them in flight (a lock
+    per address would make every user behind one NAT queue on it).
     """
     with write_transaction() as session:
         select_user_for_update(session, user_id)
-        lock_client_address(session, limits.address)
         seat = _one_seat(session, seat_id)
         now = clock()
         state = effective_status(seat.status, seat.locked_until, now)

@@ -12,6 +12,8 @@ export const MESSAGES = Object.freeze({
   method_not_allowed: "The box office could not handle this request. Please reload the page and try again.",
   unsupported_media_type: "The box office could not handle this request. Please reload the page and try again.",
   payload_too_large: "That was too much to send at once. Please pick fewer seats and try again.",
+  uri_too_long: "That web address is too long for the box office. Please go back to the box office page and try again.",
+  headers_too_large: "Your browser sent more than the box office accepts. Please clear this site's cookies and reload the page.",
   not_found: "We can't find this any more. Please reload the page.",
   conflict: "This changed in the meantime. Please reload the page and try again.",
   internal_error: "Something went wrong on our side. Please try again.",
