@@ -73,6 +73,15 @@ def _lock_latencies(server, user: dict, seat_ids: list[int], count: int) -> list
     return seconds
 
 
+def _lock_median(server, user: dict, seat_ids: list[int], blocks: int = 5, per_block: int = 15) -> float:
+    """A lock's median latency: of `blocks` runs of `per_block` locks, the lowest run's median.
+
+    This machine (and CI's) runs other work beside the test, which comes in bursts: the quietest of
+    a few short runs shows what the server itself costs, where one long run shows the bursts too.
+    """
+    return min(statistics.median(_lock_latencies(server, user, seat_ids, per_block)) for _ in range(blocks))
+
+
 def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backdoor, tmp_path):
     server = server_factory(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     followed = backdoor.event(per_row=3)
@@ -82,7 +91,7 @@ def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backd
     cursor = _cursor(server, event_id)
 
     _lock_latencies(server, user, locked, 10)  # warm every worker's connections up
-    idle_before = statistics.median(_lock_latencies(server, user, locked, 40))
+    idle_before = _lock_median(server, user, locked)
 
     # 1,000 open seat maps from 50 addresses (20 each: the default cap per address and worker).
     feeds = [_open_feed(server, event_id, cursor, f"127.0.0.{2 + index // 20}") for index in range(1000)]
@@ -90,7 +99,7 @@ def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backd
         wait_until(lambda: _waiting(server) == 1000, timeout=60, message="not every feed request is held")
         assert _unanswered(feeds)
 
-        busy = statistics.median(_lock_latencies(server, user, locked, 40))
+        busy = _lock_median(server, user, locked)
         assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
         assert _unanswered(feeds)  # still held: they were waiting all along, not answered and gone
 
@@ -108,7 +117,7 @@ def test_a_thousand_held_feeds_leave_locks_as_fast_as_idle(server_factory, backd
 
     # Idle again (before, held, after): other load on the machine that grows or fades during the
     # test moves both idle figures, and their mean is the idle latency at the time of the held one.
-    idle = (idle_before + statistics.median(_lock_latencies(server, user, locked, 40))) / 2
+    idle = (idle_before + _lock_median(server, user, locked)) / 2
     assert busy <= 2 * idle, f"lock median {busy * 1000:.1f} ms with 1,000 held feeds, {idle * 1000:.1f} ms idle"
 
 
