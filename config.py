@@ -256,6 +256,11 @@ class Settings:
     log_level: str = setting(one_of(LOG_LEVELS, upper=True), "INFO", "level of the app's logs (and gunicorn's)")
     proxy_count: int = setting(whole(0, 10), 0, "trusted reverse proxies in front, for X-Forwarded-For")
     changes_poll_ms: int = setting(whole(10, 10_000), 500, "how often held change-feed requests look, in ms")
+    max_held_feeds_per_address: int = setting(
+        whole(1, 100_000),
+        20,
+        "held change-feed requests one client address may have open in each worker process; more: 429",
+    )
     metrics_token: str | None = setting(
         TEXT, None, "the Bearer token GET /metrics requires; unset: /metrics is open to anyone", secret=True
     )

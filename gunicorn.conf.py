@@ -55,15 +55,20 @@ bind = settings.bind
 
 # The work is mostly waiting on PostgreSQL, so processes x threads may exceed the cores. Each
 # thread holds at most one database connection, so workers x threads per host must fit the
-# database's connection budget (see docs/operations.md). A held change-feed request holds a thread
-# (not a connection) while it waits, hence 8 threads. 2 cores: 5 workers x 8 threads.
+# database's connection budget (see docs/operations.md). 2 cores: 5 workers x 8 threads.
 workers = settings.web_concurrency
-worker_class = "gthread"
 threads = settings.gunicorn_threads
+# gthread, except that a held change-feed request (`wait` up to 25 s) keeps its connection but no
+# thread while it waits (holding_worker.py): open seat maps never take the threads from the rest.
+worker_class = "holding_worker.HoldingThreadWorker"
+# Connections per worker, held feeds and idle keep-alive ones included; past it the worker stops
+# accepting until some close. The per-address cap (MAX_HELD_FEEDS_PER_ADDRESS) keeps one client
+# from taking them all.
+worker_connections = 1000
 
 # A worker that does not report to the master for `timeout` seconds is killed and replaced. With
-# gthread the heartbeat comes from the worker's main loop, so a long-poll request (`wait` up to
-# 25 s) does not trip it.
+# gthread the heartbeat comes from the worker's main loop, so a long poll (`wait` up to 25 s) does
+# not trip it.
 timeout = 30
 # On SIGTERM or a reload, workers finish the requests in flight for up to this long.
 graceful_timeout = 20

@@ -4,7 +4,8 @@
     make bench                      # or: .venv/bin/python bench/run.py [--duration 10]
     .venv/bin/python bench/run.py --worker-class sync --workers 8   # compare another set-up
 
-gunicorn runs as production does, `gunicorn -c gunicorn.conf.py` (gthread, its workers and threads:
+gunicorn runs as production does, `gunicorn -c gunicorn.conf.py` (holding_worker.py, a gthread worker
+that holds long polls without a thread; its workers and threads:
 WEB_CONCURRENCY, GUNICORN_THREADS or their defaults); --worker-class, --workers and --threads
 override them for a comparison. The first line printed says which configuration ran.
 
@@ -136,7 +137,7 @@ def gunicorn_options(args: argparse.Namespace) -> list[str]:
 def configuration(args: argparse.Namespace) -> str:
     """What gunicorn will run, read the way gunicorn.conf.py reads it, with the overrides."""
     settings = Settings.from_environment(environment_with_dotenv(ROOT / ".env", app_environment()))
-    worker_class = args.worker_class or "gthread"
+    worker_class = args.worker_class or "holding gthread"  # gunicorn.conf.py's holding_worker.py
     workers = settings.web_concurrency if args.workers is None else args.workers
     threads = args.threads or (1 if worker_class == "sync" else settings.gunicorn_threads)
     options = gunicorn_options(args)

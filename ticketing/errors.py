@@ -160,6 +160,15 @@ class RateLimitedError(TicketingError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class HeldFeedLimitError(TicketingError):
+    status, code = 429, "rate_limited"
+    message = (
+        "This address already has as many change-feed requests held open as allowed; "
+        "wait for the time in Retry-After, or ask without `wait`."
+    )
+    headers = {"Retry-After": "5"}
+
+
 class DatabaseUnavailableError(TicketingError):
     status, code, message = 503, "database_unavailable", "The database cannot be reached; please retry."
     headers = {"Retry-After": "1"}

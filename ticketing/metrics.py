@@ -14,7 +14,7 @@ import functools
 import logging
 import os
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from config import read_one
 
@@ -65,6 +65,11 @@ ERRORS = Counter(
     "Domain errors answered, by their code (e.g. hold_limit_reached, payment_declined, busy).",
     ["code"],
 )
+FEED_REQUESTS_WAITING = Gauge(
+    "ticketing_feed_requests_waiting",
+    "Change-feed requests waiting for a change (held long polls), summed over the live workers.",
+    multiprocess_mode="livesum",
+)
 
 # Series that exist from the start read 0 instead of being absent until the first event.
 for _kind in ("new", "renewed"):
@@ -114,3 +119,9 @@ def record_order_statuses(statuses: list[str]) -> None:
     """Count orders created ("created") or moved to a new status, once their transaction committed."""
     for status in statuses:
         ORDERS.labels(status=status).inc()
+
+
+@_never_raises
+def record_feed_waiting(delta: int) -> None:
+    """One more (1) or one fewer (-1) change-feed request waiting."""
+    FEED_REQUESTS_WAITING.inc(delta)

@@ -32,6 +32,7 @@ from config import LOG_LEVELS, ConfigurationError
 
 from . import metrics
 from .extensions import db
+from .holding import HELD
 from .models import Order
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -124,8 +125,9 @@ def _incoming_request_id() -> str:
 
 
 def _start_request() -> None:
-    g.request_id = _incoming_request_id()
-    g.request_started = time.perf_counter()
+    held = request.environ.get(HELD)  # run again after a hold: one request, one id, one duration
+    g.request_id = (held or {}).get("request_id") or _incoming_request_id()
+    g.request_started = (held or {}).get("started") or time.perf_counter()
 
 
 def _verified_user_id() -> int | str | None:
@@ -143,6 +145,8 @@ def _finish_request(response: Response) -> Response:
     if "request_id" not in g:  # a before_request hook answered before ours ran
         _start_request()
     response.headers[REQUEST_ID_HEADER] = g.request_id
+    if g.get("held"):  # held without a thread: logged and counted when it is answered
+        return response
     seconds = time.perf_counter() - g.request_started
     method = request.method if request.method in _METHODS else "OTHER"
     route = request.url_rule.rule if request.url_rule is not None else _UNMATCHED_ROUTE

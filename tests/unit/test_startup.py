@@ -123,11 +123,14 @@ def test_production_migrates_and_makes_the_admin_without_a_secret_but_the_sweepe
     assert any("ALLOW_TEST_PAYMENTS=1" in message for message in warned)
 
 
-# Runs gunicorn.conf.py as the master does, then prints what gunicorn would take from it, and which
-# modules of the app (or config.py itself, which workers must import afresh) it left loaded.
+# Runs gunicorn.conf.py and loads its worker class as the master does, then prints what gunicorn
+# would take from it, and which modules of the app (or config.py itself, which workers must import
+# afresh) it left loaded.
 _SHOW_GUNICORN_SETTINGS = """
 import json, runpy, sys
 found = runpy.run_path("gunicorn.conf.py")
+from gunicorn.util import load_class
+load_class(found["worker_class"])  # the master loads the worker class too
 names = ("bind", "workers", "worker_class", "threads", "keepalive", "max_requests", "max_requests_jitter",
          "loglevel", "forwarded_allow_ips")
 app_code = ("config", "wsgi", "ticketing", "flask", "sqlalchemy")
@@ -151,7 +154,7 @@ def test_gunicorn_conf_takes_its_values_from_the_settings_and_imports_no_app_cod
     assert json.loads(result.stdout) == {
         "bind": ["0.0.0.0:9000", "unix:/tmp/ticketing.sock"],
         "workers": 3,
-        "worker_class": "gthread",
+        "worker_class": "holding_worker.HoldingThreadWorker",
         "threads": 16,
         "keepalive": 75,
         "max_requests": 500,

@@ -51,8 +51,15 @@ def list_event_seats(query, event_id):
 @blp.response(200, ChangesEnvelope)
 @blp.alt_response(400, description="validation_error: a bad cursor or wait")
 @blp.alt_response(404, description="event_not_found")
+@blp.alt_response(
+    429,
+    description="rate_limited: this client address already has MAX_HELD_FEEDS_PER_ADDRESS requests with `wait` "
+    "held open (see Retry-After); a request without `wait` is still answered",
+)
 def list_event_changes(query, event_id):
     """The seats whose status changed after the cursor `since`, oldest first, each once with its latest
     status; with `wait`, the request is held until a change arrives or the wait runs out. Complete
-    across workers and hosts; a lock that runs out shows up as a change to `available`."""
+    across workers and hosts; a lock that runs out shows up as a change to `available`. One client
+    address may hold only a few requests open at once (MAX_HELD_FEEDS_PER_ADDRESS, 20 by default, per
+    worker process); one more is answered at once with `429 rate_limited` and a Retry-After."""
     return changes.event_changes(event_id, query)

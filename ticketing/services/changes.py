@@ -6,6 +6,7 @@ simply runs out reaches every follower as a change to `available`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from .expiry import expire_seats_due
 
 # Blocks until the event may have changes for a follower at `after`, or `timeout` seconds pass.
 WaitForChange = Callable[..., bool]
+# Hands the wait to the server instead: True when the request will be run again once the event may
+# have changes for a follower at `after` or time.monotonic() reaches `deadline`; False: answer now.
+HoldForChange = Callable[..., bool]
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,39 @@ class Change:
 class Feed:
     cursor: int
     changes: list[Change]
+
+
+class RecentAnswers:
+    """The feed's non-empty answers of the last moment, per (event, since).
+
+    One change wakes every request held on its event at once, and most of them ask with the same
+    `since` (they were answered together last time): the first reads the database, the others take
+    its answer. That answer is a valid one for them (its cursor covers exactly its changes; anything
+    later comes on their next poll), so a thousand woken requests cost one read, not a thousand.
+    """
+
+    def __init__(self, max_age: float) -> None:
+        self._max_age = max_age
+        self._answers: dict[tuple[int, int | None], tuple[float, Feed]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, event_id: int, since: int | None) -> Feed | None:
+        """The answer read for this event and cursor within the last `max_age` seconds, if any."""
+        with self._lock:
+            found = self._answers.get((event_id, since))
+        return found[1] if found and time.monotonic() - found[0] <= self._max_age else None
+
+    def put(self, event_id: int, since: int | None, feed: Feed) -> None:
+        """Keep a non-empty answer for the requests woken with this one."""
+        if not feed.changes:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._answers) >= 1024:  # old answers go first; a flood of cursors cannot grow it
+                self._answers = {key: kept for key, kept in self._answers.items() if now - kept[0] <= self._max_age}
+                if len(self._answers) >= 1024:
+                    self._answers.clear()
+            self._answers[(event_id, since)] = (now, feed)
 
 
 def read_changes(*, event_id: int, since: int | None, now: datetime) -> Feed:
@@ -54,20 +91,32 @@ def follow_feed(
     *,
     event_id: int,
     since: int | None,
-    wait_seconds: float,
+    deadline: float,
     clock: Callable[[], datetime],
     wait_for_change: WaitForChange,
-) -> Feed:
-    """Read the feed; with nothing new and `wait_seconds` > 0, wait for a change, then read again.
+    hold_for_change: HoldForChange | None = None,
+    recent: RecentAnswers | None = None,
+) -> Feed | None:
+    """Read the feed; with nothing new before `deadline` (time.monotonic()), wait for a change, then
+    read again.
 
-    While waiting the request holds no transaction and no connection.
+    With `hold_for_change`, the wait is handed to the server and None is returned: the request is
+    run again later (with the same `deadline`). With `recent` (a request run again because its event
+    moved), an answer read for the same cursor a moment ago does instead of a read. While waiting
+    the request holds no transaction and no connection.
     """
-    deadline = time.monotonic() + wait_seconds
+    shared = recent.get(event_id, since) if recent is not None else None
+    if shared is not None:
+        return shared
     expire_seats_due(event_id=event_id, now=clock())
     while True:
         feed = read_changes(event_id=event_id, since=since, now=clock())
+        if recent is not None:
+            recent.put(event_id, since, feed)
         remaining = deadline - time.monotonic()
         if feed.changes or since is None or remaining <= 0:
             return feed
         db.session.close()  # end the read (SQLite's snapshot too) and give the connection back
+        if hold_for_change is not None:
+            return None if hold_for_change(event_id, after=feed.cursor, deadline=deadline) else feed
         wait_for_change(event_id, after=feed.cursor, timeout=remaining)
