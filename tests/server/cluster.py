@@ -78,6 +78,15 @@ def read_tail(path: Path, size: int = 4000) -> str:
         return ""
 
 
+def _running(pid: int) -> bool:
+    """True while the process exists and is not a zombie (a zombie has let go of its sockets)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
     """SIGTERM, then SIGKILL after `timeout` seconds."""
     if process is None or process.poll() is not None:
@@ -254,13 +263,26 @@ class Host:
             return [self.process.pid]
 
     def kill(self) -> list[int]:
-        """`kill -9` the master and every worker at once, as a host that dies would; return the pids."""
+        """`kill -9` the master and every worker at once, as a host that dies would, and return their
+        pids once the host refuses connections."""
         pids = self.pids()
         for pid in pids:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.process.wait()
+        # Gone once nothing accepts connections any more: the kernel closes the listening socket
+        # after the last process holding it (the workers too) has exited, a little later under load.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (any(_running(pid) for pid in pids) or self._accepts()):
+            time.sleep(0.001)
         return pids
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection((self.address, self.port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
