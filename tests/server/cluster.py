@@ -1,17 +1,14 @@
-"""Several app hosts on this machine: PgBouncer, gunicorn per host, HAProxy in front.
+"""Several app hosts on this machine: PgBouncer, `gunicorn -c gunicorn.conf.py` per host, HAProxy in front.
 
 Hosts are network namespaces joined by a bridge that this module makes (a private /24 on this
-machine only: no route out, no NAT), each running `gunicorn -c gunicorn.conf.py` as production
-does. PostgreSQL listens on 127.0.0.1 only, so the hosts reach it through PgBouncer on the
-bridge's address, which is also the production shape (docs/deploy/pgbouncer.ini). HAProxy on
-127.0.0.1 spreads requests over the hosts (docs/deploy/haproxy.cfg). Both configurations are the
-documented files with only addresses, ports and paths replaced, so the docs cannot drift from
-what the tests prove. Where namespaces cannot be made (not root), the hosts are loopback
-addresses 127.0.0.2, 127.0.0.3, ... instead.
+machine only: no route out, no NAT). PostgreSQL listens on 127.0.0.1 only, so the hosts reach it
+through PgBouncer on the bridge's address, which is also the production shape; HAProxy on
+127.0.0.1 spreads requests over the hosts (both from docs/deploy/, see proxies.py). Where
+namespaces cannot be made (not root), the hosts are loopback addresses 127.0.0.2, 127.0.0.3, ...
+instead.
 
-Used by tests/server/test_multihost.py, tests/server/test_pgbouncer.py and bench/hosts.py.
-Everything made (namespaces, links, processes, the temporary directory) is removed by `close()`,
-which `cluster()` calls also when the block fails.
+Used by tests/server/test_multihost.py and bench/hosts.py. `Cluster.close()` removes everything
+it made (processes, namespaces, links, the temporary directory), also after a failed start.
 """
 
 from __future__ import annotations
@@ -26,56 +23,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import requests
-from sqlalchemy.engine import make_url
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = PROJECT_ROOT / "docs" / "deploy"
+from .proxies import PROJECT_ROOT, HAProxy, PgBouncer, UnavailableError, free_port, read_tail, stop, tool
+
+__all__ = ["Cluster", "UnavailableError"]
+
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 _PREFIX = "tkt"  # every namespace and link this module makes starts with it, then the pid
-
-
-class UnavailableError(RuntimeError):
-    """A tool the cluster needs is missing (the caller decides: skip, or fail in CI)."""
-
-
-def tool(name: str) -> str:
-    """The path of a system tool (PATH, then /usr/sbin and /sbin)."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if not found:
-        raise UnavailableError(f"{name} is not installed (Debian: apt-get install {name})")
-    return found
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(host: str, port: int, process: subprocess.Popen, log: Path, timeout: float = 15) -> None:
-    """Until something accepts on host:port; fail early if `process` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}:\n{read_tail(log)}")
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout} s:\n{read_tail(log)}")
-
-
-def read_tail(path: Path, size: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-size:]
-    except OSError:
-        return ""
 
 
 def _running(pid: int) -> bool:
@@ -85,143 +43,6 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-# --- the documented configurations, with this machine's addresses -----------------------------
-
-
-def pgbouncer_ini(*, listen_addr: str, listen_port: int, database: str, auth_file: Path, **overrides: str | int) -> str:
-    """docs/deploy/pgbouncer.ini with the site lines replaced (and `overrides`, e.g. pool sizes)."""
-    url = make_url(database)
-    server = f"host={url.host or '127.0.0.1'} port={url.port or 5432} dbname={url.database}"
-    lines = {
-        ("databases", "ticketing"): server,
-        ("pgbouncer", "listen_addr"): listen_addr,
-        ("pgbouncer", "listen_port"): str(listen_port),
-        ("pgbouncer", "unix_socket_dir"): "",
-        ("pgbouncer", "auth_type"): "trust",
-        ("pgbouncer", "auth_file"): str(auth_file),
-        ("pgbouncer", "logfile"): "",  # standard error, which the caller keeps in a file
-        ("pgbouncer", "pidfile"): "",
-        **{("pgbouncer", key): str(value) for key, value in overrides.items()},
-    }
-    return _replace_ini_values((DEPLOY / "pgbouncer.ini").read_text(), lines)
-
-
-def _replace_ini_values(text: str, values: dict[tuple[str, str], str]) -> str:
-    section, seen, out = None, set(), []
-    for line in text.splitlines():
-        header = re.fullmatch(r"\[(\w+)\]\s*", line)
-        if header:
-            section = header.group(1)
-        key = re.match(r"(\w+)\s*=", line)
-        if key and (section, key.group(1)) in values:
-            line = f"{key.group(1)} = {values[(section, key.group(1))]}"
-            seen.add((section, key.group(1)))
-        out.append(line)
-    missing = set(values) - seen
-    if missing:
-        raise AssertionError(f"docs/deploy/pgbouncer.ini lacks {sorted(missing)}")
-    return "\n".join(out) + "\n"
-
-
-def haproxy_cfg(*, bind: str, servers: list[str]) -> str:
-    """docs/deploy/haproxy.cfg with this machine's `bind` and `server` addresses, logging to stdout."""
-    out, documented = [], 0
-    for line in (DEPLOY / "haproxy.cfg").read_text().splitlines():
-        stripped = line.strip()
-        if re.match(r"(user|group|chroot)\s", stripped):
-            continue  # the test runs it as whoever runs the test
-        if re.match(r"log\s+/", stripped):
-            line = "    log stdout format raw local0"
-        elif stripped.startswith("bind "):
-            line = f"    bind {bind}"
-        elif stripped.startswith("server "):
-            # "server app1 10.0.0.11:8000 check ..." -> this machine's hosts, same options
-            name, _address, *options = stripped.split()[1:]
-            documented += 1
-            if documented > len(servers):
-                continue
-            line = f"    server {name} {servers[documented - 1]} {' '.join(options)}"
-        out.append(line)
-    if documented < len(servers):
-        raise AssertionError(f"docs/deploy/haproxy.cfg names {documented} servers, {len(servers)} wanted")
-    return "\n".join(out) + "\n"
-
-
-# --- processes ----------------------------------------------------------------------------------
-
-
-class PgBouncer:
-    """PgBouncer on `listen_addr` (a free port) in front of the database of `database_url`."""
-
-    def __init__(self, directory: Path, database_url: str, listen_addr: str = "127.0.0.1", **overrides):
-        binary = tool("pgbouncer")
-        self.host, self.port = listen_addr, free_port(listen_addr)
-        user = make_url(database_url).username or "postgres"
-        auth_file = directory / "userlist.txt"
-        auth_file.write_text(f'"{user}" ""\n')
-        config = directory / "pgbouncer.ini"
-        config.write_text(
-            pgbouncer_ini(
-                listen_addr=listen_addr,
-                listen_port=self.port,
-                database=database_url,
-                auth_file=auth_file,
-                **overrides,
-            )
-        )
-        self.log_path = directory / "pgbouncer.log"
-        # PgBouncer will not run as root: as root, it reads its files, then becomes `postgres`.
-        as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([binary, *as_user, str(config)], stdout=log, stderr=subprocess.STDOUT)
-        wait_for_port(self.host, self.port, self.process, self.log_path)
-
-    def url(self, database_url: str) -> str:
-        """`database_url` through this PgBouncer (the documented alias `ticketing`)."""
-        url = make_url(database_url).set(host=self.host, port=self.port, database="ticketing")
-        return url.render_as_string(hide_password=False)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        stop(self.process)
-
-
-class HAProxy:
-    """HAProxy on 127.0.0.1 (a free port) in front of `servers` ("address:port")."""
-
-    def __init__(self, directory: Path, servers: list[str]):
-        binary = tool("haproxy")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = directory / "haproxy.cfg"
-        config.write_text(haproxy_cfg(bind=f"127.0.0.1:{self.port}", servers=servers))
-        self.log_path = directory / "haproxy.log"
-        with open(self.log_path, "wb") as log:
-            # -db: stay in the foreground (stopped with SIGTERM below)
-            self.process = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
-        wait_for_port("127.0.0.1", self.port, self.process, self.log_path)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        stop(self.process)
 
 
 class Host:
@@ -241,7 +62,7 @@ class Host:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -423,8 +244,6 @@ def host_environment(database_url: str, secret: str, gateway: str, **settings: s
         "FORWARDED_ALLOW_IPS": gateway,
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "8",
-        # Longer than HAProxy's keep-alive to the hosts, so a reused connection is never closed under it.
-        "GUNICORN_KEEPALIVE": "75",
         "LOG_LEVEL": "INFO",
         **{name: str(value) for name, value in settings.items()},
     }
@@ -436,7 +255,8 @@ def host_environment(database_url: str, secret: str, gateway: str, **settings: s
 class Cluster:
     """PgBouncer, `count` hosts and HAProxy; `close()` removes everything."""
 
-    def __init__(self, database_url: str, secret: str, count: int = 3, *, pgbouncer: dict | None = None, **settings):
+    def __init__(self, database_url: str, secret: str, count: int = 3, **settings):
+        """Start everything; `settings` override the hosts' environment (host_environment)."""
         self.directory = Path(tempfile.mkdtemp(prefix="ticketing-hosts-"))
         self.hosts: list[Host] = []
         self.pgbouncer = self.haproxy = None
@@ -444,7 +264,7 @@ class Cluster:
         try:
             self.network = self._network(count)
             self._stack.callback(self.network.close)
-            self.pgbouncer = PgBouncer(self.directory, database_url, self.network.gateway, **(pgbouncer or {}))
+            self.pgbouncer = PgBouncer(self.directory, database_url, self.network.gateway)
             self._stack.callback(self.pgbouncer.stop)
             environment = host_environment(self.pgbouncer.url(database_url), secret, self.network.gateway, **settings)
             for index, address in enumerate(self.network.addresses):
@@ -488,13 +308,3 @@ class Cluster:
             self._stack.close()  # HAProxy, the hosts, PgBouncer, then the network
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
-
-
-@contextmanager
-def cluster(database_url: str, secret: str, count: int = 3, **settings) -> Iterator[Cluster]:
-    """A running cluster for the block, removed after it whatever happens."""
-    running = Cluster(database_url, secret, count, **settings)
-    try:
-        yield running
-    finally:
-        running.close()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from ..databases import POSTGRES_URL, create_postgres_database, migrate, postgres_required, selected_databases
-from .cluster import UnavailableError
+from .proxies import UnavailableError
 
 T = TypeVar("T")
 

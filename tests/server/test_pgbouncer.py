@@ -24,8 +24,8 @@ from ticketing.extensions import db
 from ..databases import base_config, reset
 from ..gunicorn_server import Server
 from ..race_support import Backdoor, at_once
-from .cluster import PgBouncer
 from .deploy_support import PostgresLog, need, own_database
+from .proxies import PgBouncer
 
 pytestmark = pytest.mark.race
 
