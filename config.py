@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
+DATABASE_POOLERS = ("none", "pgbouncer")  # what stands between the app and PostgreSQL
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PAYMENT_PROVIDERS = ("fake", "stripe")  # the gateways of services/gateways.py (a test keeps them in step)
 # The `limits` storages this service supports (protection.py gives Redis short socket timeouts);
@@ -223,6 +224,19 @@ class Settings:
         "most seats held in one event by all accounts behind one client address (0: 4 x MAX_SEATS_PER_USER)",
     )
     lock_timeout_ms: int = setting(whole(1, 60_000), 3000, "longest wait for a database row lock, in milliseconds")
+    database_pooler: str = setting(
+        one_of(DATABASE_POOLERS),
+        "none",
+        "pgbouncer: PostgreSQL is reached through PgBouncer in transaction mode (no prepared statements, "
+        "lock_timeout set in each transaction)",
+    )
+    database_pool_size: int = setting(whole(1, 1000), 5, "PostgreSQL connections each worker process keeps open")
+    database_max_overflow: int = setting(
+        whole(0, 1000), 4, "connections a worker process may open beyond DATABASE_POOL_SIZE when busy"
+    )
+    database_pool_timeout_ms: int = setting(
+        whole(1, 60_000), 2000, "longest wait for a free connection of the worker's pool, in milliseconds"
+    )
     payment_provider: str = setting(
         one_of(PAYMENT_PROVIDERS), "fake", "the payment gateway; fake (test cards, no money) is refused in production"
     )
@@ -284,6 +298,9 @@ class Settings:
         NETWORKS, "127.0.0.1,::1", "proxies whose X-Forwarded-Proto gunicorn trusts", app=False
     )
     prometheus_multiproc_dir: str | None = setting(TEXT, None, "directory of the workers' metric files", app=False)
+    allow_per_process_limits: bool = setting(
+        FLAG, False, "1: production may serve several processes with rate limits counted per process", app=False
+    )
 
     @classmethod
     def specs(cls) -> dict[str, Spec]:
@@ -324,6 +341,44 @@ class Settings:
         """Refuse to serve production without JWT_SECRET_KEY."""
         if self.app_env == "production" and not self.jwt_secret_key:
             raise ConfigurationError(SECRET_REQUIRED)
+
+    def require_shared_limits(self, workers: int) -> None:
+        """Refuse production with several worker processes counting rate limits each on its own.
+
+        Only this host's processes are known here: several hosts of one worker each are not.
+        """
+        if (
+            self.app_env == "production"
+            and workers > 1
+            and self.rate_limit_storage_url.startswith("memory:")
+            and not self.allow_per_process_limits
+        ):
+            raise ConfigurationError(
+                f"RATE_LIMIT_STORAGE_URL=memory:// counts rate limits in each of the {workers} worker processes "
+                f"separately (a limit of 10 lets {workers} x 10 through); set it to a Redis URL shared by every "
+                "process and host, such as redis://127.0.0.1:6379/0, or set ALLOW_PER_PROCESS_LIMITS=1"
+            )
+
+    def connection_share(self, workers: int, threads: int) -> str:
+        """One line for a worker's start-up log: its database connections, and this host's."""
+        if not (self.database_url or "").startswith("postgresql"):
+            return "database connections: SQLite, no connection budget to keep"
+        most = self.database_pool_size + self.database_max_overflow
+        line = (
+            f"database connections: this worker keeps {self.database_pool_size} and opens at most {most} "
+            f"(DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW); {workers} workers x {threads} threads: this host opens "
+            f"at most {workers} x {most} = {workers * most}"
+        )
+        if self.database_pooler == "pgbouncer":
+            line += " to PgBouncer (its pool sizes bound PostgreSQL's connections)"
+        else:
+            line += "; all hosts together must stay within PostgreSQL's max_connections minus the reserved ones"
+        if most < threads + 1:
+            line += (
+                f"; fewer than the {threads} threads and the feed watcher: a request that finds no free connection "
+                f"within DATABASE_POOL_TIMEOUT_MS ({self.database_pool_timeout_ms} ms) answers 503 busy"
+            )
+        return line
 
     @property
     def bind(self) -> list[str]:

@@ -54,8 +54,11 @@ proc_name = "ticketing"
 bind = settings.bind
 
 # The work is mostly waiting on PostgreSQL, so processes x threads may exceed the cores. Each
-# thread holds at most one database connection, so workers x threads per host must fit the
-# database's connection budget (see docs/operations.md). 2 cores: 5 workers x 8 threads.
+# thread holds at most one database connection, and the worker's feed watcher one more; a worker's
+# pool opens at most DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW (5 + 4 = 9 = 8 threads + 1), so
+# hosts x workers x 9 must fit the database's connection budget (docs/operations.md; each worker
+# logs its share at start). A held change-feed request holds a thread (not a connection) while it
+# waits, hence 8 threads. 2 cores: 5 workers x 8 threads.
 workers = settings.web_concurrency
 threads = settings.gunicorn_threads
 # gthread, except that a held change-feed request (`wait` up to 25 s) keeps its connection but no
@@ -108,11 +111,17 @@ if os.path.isdir("/dev/shm"):
 
 
 def on_starting(server) -> None:
-    """Say which environment this is and what is unsafe in it; empty the metrics directory."""
+    """Check what needs the final number of workers (command-line options included), say which
+    environment this is and what is unsafe in it, then start every run with an empty metrics
+    directory: old workers' counts belong to the old run."""
+    try:
+        settings.require_shared_limits(server.cfg.workers)
+    except _config.ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     server.log.info("Running with APP_ENV=%s", settings.app_env)
     for warning in ([_stale_dotenv] if _stale_dotenv else []) + _warnings:
         server.log.warning(warning)
-    # Start every run with an empty metrics directory: old workers' counts belong to the old run.
     directory = settings.prometheus_multiproc_dir
     if not directory:
         return
@@ -121,6 +130,11 @@ def on_starting(server) -> None:
     for stale in glob.glob(os.path.join(directory, "*.db")):
         os.remove(stale)
     server.log.info("Prometheus multi-process metrics in %s", directory)
+
+
+def post_worker_init(worker) -> None:
+    """Each worker says at start how many database connections it and this host may open."""
+    worker.log.info(settings.connection_share(worker.cfg.workers, worker.cfg.threads))
 
 
 def child_exit(server, worker) -> None:

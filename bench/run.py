@@ -69,6 +69,8 @@ def app_environment(**extra: str) -> dict:
         "LOGIN_FAILURE_LIMIT": "1000/minute",
         "REGISTER_LIMIT": "100000/hour",
         "LOG_LEVEL": "WARNING",
+        # No login limit is under test: per-process counters are fine here (production refuses them).
+        "ALLOW_PER_PROCESS_LIMITS": "1",
         **extra,
     }
 

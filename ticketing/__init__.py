@@ -76,10 +76,7 @@ def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> F
     _settle_secret(app)
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["ACCESS_TOKEN_TTL_SECONDS"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["REFRESH_TOKEN_TTL_SECONDS"])
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS",
-        engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["LOCK_TIMEOUT_MS"]),
-    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

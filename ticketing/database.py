@@ -1,7 +1,8 @@
 """Engine set-up per dialect, the one way services open a write transaction, and change stamps.
 
 PostgreSQL: rows are locked with SELECT ... FOR UPDATE; every lock wait is bounded by
-`lock_timeout`. SQLite ignores FOR UPDATE, so write transactions start with BEGIN IMMEDIATE,
+`lock_timeout` (a connection option, or with DATABASE_POOLER=pgbouncer a SET LOCAL at the start of
+every transaction). SQLite ignores FOR UPDATE, so write transactions start with BEGIN IMMEDIATE,
 which takes the database's write lock up front and serialises writers across processes (WAL
 keeps readers unblocked). Services call `write_transaction()` and never ask which database runs.
 
@@ -18,8 +19,9 @@ below which every transaction has ended, so "changed_in >= since and < cursor" i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import BigInteger, ColumnElement, Text, cast, event, func, insert, literal_column, select, update
@@ -41,18 +43,30 @@ _CHANGED_EVENTS = "ticketing.changed_events"  # session.info: events whose seats
 _CLOCK = ChangeClock.__table__
 
 
-def engine_options(database_url: str, lock_timeout_ms: int) -> dict:
-    """Return SQLAlchemy engine options suited to the database behind `database_url`."""
-    if database_url.startswith("sqlite"):
+def engine_options(config: Mapping[str, Any]) -> dict:
+    """Return SQLAlchemy engine options for the app's settings (its database, pool and pooler)."""
+    lock_timeout_ms = config["LOCK_TIMEOUT_MS"]
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Each thread of a gthread worker gets its own connection; pysqlite's own
         # transaction handling is switched off in `_configure_sqlite_connection`.
         return {"connect_args": {"timeout": lock_timeout_ms / 1000, "check_same_thread": False}}
-    return {
+    options = {
         "pool_pre_ping": True,
-        "pool_size": 5,
-        "max_overflow": 10,
-        "connect_args": {"options": f"-c lock_timeout={lock_timeout_ms}"},
+        # A worker's threads share its pool; past it a request waits at most the pool timeout, then
+        # answers 503 busy (errors.py), so that the hosts' sum stays within the database's budget.
+        "pool_size": config["DATABASE_POOL_SIZE"],
+        "max_overflow": config["DATABASE_MAX_OVERFLOW"],
+        "pool_timeout": config["DATABASE_POOL_TIMEOUT_MS"] / 1000,
     }
+    if config["DATABASE_POOLER"] == "pgbouncer":
+        # In transaction mode each transaction may run on another server connection: a statement
+        # prepared on one is unknown (or, worse, a different statement) on the next, and PgBouncer
+        # drops or refuses startup `options`. So nothing is prepared, and `configure_engine` sets
+        # lock_timeout inside every transaction instead.
+        options["connect_args"] = {"prepare_threshold": None}
+    else:
+        options["connect_args"] = {"options": f"-c lock_timeout={lock_timeout_ms}"}
+    return options
 
 
 def safe_session_teardown(app: Flask) -> None:
@@ -77,14 +91,20 @@ def safe_session_teardown(app: Flask) -> None:
 
 
 def configure_engine(app: Flask) -> None:
-    """Attach the dialect's connection set-up to the app's engine (once per engine)."""
+    """Attach the dialect's (and the pooler's) connection set-up to the app's engine, once per engine."""
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name == "sqlite" and not getattr(engine, "_ticketing_configured", False):
-        busy_timeout_ms = app.config["LOCK_TIMEOUT_MS"]
-        event.listen(engine, "connect", lambda conn, _: _configure_sqlite_connection(conn, busy_timeout_ms))
+    if getattr(engine, "_ticketing_configured", False):
+        return
+    lock_timeout_ms = int(app.config["LOCK_TIMEOUT_MS"])
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", lambda conn, _: _configure_sqlite_connection(conn, lock_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite_transaction)
-        engine._ticketing_configured = True
+    elif app.config["DATABASE_POOLER"] == "pgbouncer":
+        # The session settings a direct connection gets at connect time (engine_options), per
+        # transaction: SET LOCAL ends with the transaction, so no other client inherits it.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_timeout_ms}"))
+    engine._ticketing_configured = True
 
 
 def _configure_sqlite_connection(dbapi_connection, busy_timeout_ms: int) -> None:

@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import metrics
@@ -169,6 +170,10 @@ class HeldFeedLimitError(TicketingError):
     headers = {"Retry-After": "5"}
 
 
+class OutOfConnectionsError(BusyError):
+    message = "The service is at its limit of database connections right now; please retry."
+
+
 class DatabaseUnavailableError(TicketingError):
     status, code, message = 503, "database_unavailable", "The database cannot be reached; please retry."
     headers = {"Retry-After": "1"}
@@ -241,10 +246,39 @@ def render_ticketing_error(error: TicketingError):
     return jsonify(error.to_dict()), error.status, error.headers
 
 
+# A connection refused for want of room: PostgreSQL's max_connections or a role's or database's
+# CONNECTION LIMIT (SQLSTATE 53300, often without a SQLSTATE on a failed connect), or PgBouncer's
+# max_client_conn and query_wait_timeout.
+_OUT_OF_CONNECTIONS_SQLSTATES = {"53300"}
+_OUT_OF_CONNECTIONS_WORDS = (
+    "too many clients",
+    "too many connections",
+    "no more connections allowed",
+    "query_wait_timeout",
+)
+
+
+def is_out_of_connections(error: DBAPIError) -> bool:
+    """True when the database (or the pooler in front) refused a connection for want of room."""
+    if getattr(error.orig, "sqlstate", None) in _OUT_OF_CONNECTIONS_SQLSTATES:
+        return True
+    text = str(error.orig).lower()
+    return any(words in text for words in _OUT_OF_CONNECTIONS_WORDS)
+
+
 def render_database_error(error: DBAPIError):
     """A database that is down or overloaded is a 503, never a 500 with SQL in it."""
+    if is_out_of_connections(error):
+        log.warning("database connection refused: no room (%s)", error.__class__.__name__)
+        return render_ticketing_error(OutOfConnectionsError())
     log.warning("database error: %s", error.__class__.__name__, exc_info=error)
     return render_ticketing_error(DatabaseUnavailableError())
+
+
+def render_pool_timeout(_error: PoolTimeoutError):
+    """Every connection of this worker's pool stayed busy for DATABASE_POOL_TIMEOUT_MS: 503 busy."""
+    log.warning("no free connection in this worker's database pool")
+    return render_ticketing_error(OutOfConnectionsError())
 
 
 def render_unexpected(error: Exception):
@@ -258,4 +292,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(TicketingError, render_ticketing_error)
     app.register_error_handler(HTTPException, render_http_exception)
     app.register_error_handler(DBAPIError, render_database_error)
+    app.register_error_handler(PoolTimeoutError, render_pool_timeout)
     app.register_error_handler(Exception, render_unexpected)

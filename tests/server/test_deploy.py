@@ -287,6 +287,7 @@ def test_unsafe_production_settings_are_warned_about_once_by_the_master_not_by_e
         "JWT_SECRET_KEY": "too-short-a-secret",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unsafe.sqlite3'}",
         "WEB_CONCURRENCY": "3",
+        "ALLOW_PER_PROCESS_LIMITS": "1",  # else production refuses memory:// counters in three workers
         "GUNICORN_BIND": f"127.0.0.1:{port}",
     }
     server = subprocess.Popen(

@@ -54,6 +54,10 @@ APP_KEYS = {
     "CHANGES_POLL_MS",
     "MAX_HELD_FEEDS_PER_ADDRESS",
     "METRICS_TOKEN",
+    "DATABASE_POOLER",
+    "DATABASE_POOL_SIZE",
+    "DATABASE_MAX_OVERFLOW",
+    "DATABASE_POOL_TIMEOUT_MS",
 }
 
 
@@ -141,6 +145,10 @@ def test_the_message_names_the_variable_the_value_and_what_is_allowed():
         ("GUNICORN_BIND", "0.0.0.0:99999", "addresses such as 0.0.0.0:8000"),
         ("GUNICORN_BIND", "localhost", "addresses such as 0.0.0.0:8000"),
         ("FORWARDED_ALLOW_IPS", "proxy.internal", "IP addresses or networks"),
+        ("DATABASE_POOLER", "pgpool", "one of none, pgbouncer"),
+        ("DATABASE_POOL_SIZE", "0", "a whole number from 1 to 1000"),
+        ("DATABASE_MAX_OVERFLOW", "-1", "a whole number from 0 to 1000"),
+        ("ALLOW_PER_PROCESS_LIMITS", "yes", "0 or 1"),
     ],
 )
 def test_each_kind_of_bad_value_is_refused(name, value, allowed):
@@ -180,6 +188,44 @@ def test_production_needs_a_secret_and_the_others_do_not():
         Settings.from_environment({}).require_secret()
     Settings.from_environment({"JWT_SECRET_KEY": "k" * 40}).require_secret()
     Settings.from_environment({"APP_ENV": "development"}).require_secret()
+
+
+def _production(**values: str) -> Settings:
+    return Settings.from_environment({"APP_ENV": "production", "JWT_SECRET_KEY": "k" * 40, **values})
+
+
+def test_production_refuses_several_processes_counting_limits_each_on_its_own():
+    with pytest.raises(ConfigurationError) as refused:
+        _production().require_shared_limits(workers=5)
+    message = str(refused.value)
+    assert "\n" not in message and "5 worker processes" in message
+    assert "redis://" in message and "ALLOW_PER_PROCESS_LIMITS=1" in message
+
+
+@pytest.mark.parametrize(
+    "settings, workers",
+    [
+        (_production(), 1),  # one process: its counts are the only ones this host has
+        (_production(ALLOW_PER_PROCESS_LIMITS="1"), 5),  # the operator said so
+        (_production(RATE_LIMIT_STORAGE_URL="redis://127.0.0.1:6379/0"), 5),
+        (Settings.from_environment({"APP_ENV": "development"}), 5),
+    ],
+    ids=["one worker", "opted out", "redis", "development"],
+)
+def test_shared_limits_are_not_asked_for_where_they_are_not_needed(settings, workers):
+    settings.require_shared_limits(workers=workers)
+
+
+def test_each_worker_can_say_its_share_of_the_connection_budget():
+    postgres = {"DATABASE_URL": "postgresql+psycopg://app@db.internal/ticketing"}
+    share = Settings.from_environment(postgres).connection_share(workers=5, threads=8)
+    assert "keeps 5 and opens at most 9" in share and "5 x 9 = 45" in share and "max_connections" in share
+    assert "503 busy" not in share  # 9 connections cover 8 threads and the feed watcher
+    small = Settings.from_environment({**postgres, "DATABASE_POOL_SIZE": "2", "DATABASE_MAX_OVERFLOW": "0"})
+    assert "opens at most 2" in small.connection_share(workers=3, threads=8)
+    assert "503 busy" in small.connection_share(workers=3, threads=8)
+    pooled = Settings.from_environment({**postgres, "DATABASE_POOLER": "pgbouncer"})
+    assert "to PgBouncer" in pooled.connection_share(workers=2, threads=8)
 
 
 def test_read_one_checks_only_its_own_variable():

@@ -126,6 +126,23 @@ def test_production_migrates_and_makes_the_admin_without_a_secret_but_the_sweepe
 # Runs gunicorn.conf.py and loads its worker class as the master does, then prints what gunicorn
 # would take from it, and which modules of the app (or config.py itself, which workers must import
 # afresh) it left loaded.
+
+
+def test_gunicorn_refuses_production_with_limits_counted_per_worker_before_any_worker():
+    result = run(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "--workers", "2"],
+        APP_ENV="production",
+        JWT_SECRET_KEY="k" * 40,
+    )
+    assert result.returncode == 1
+    # Checked once gunicorn knows the final number of workers (after its own "Starting gunicorn").
+    *_, line = result.stderr.splitlines()
+    assert line.startswith("error: RATE_LIMIT_STORAGE_URL=memory://") and "ALLOW_PER_PROCESS_LIMITS=1" in line
+    assert "Booting worker" not in result.stderr
+
+
+# Runs gunicorn.conf.py as the master does, then prints what gunicorn would take from it, and which
+# modules of the app (or config.py itself, which workers must import afresh) it left loaded.
 _SHOW_GUNICORN_SETTINGS = """
 import json, runpy, sys
 found = runpy.run_path("gunicorn.conf.py")
