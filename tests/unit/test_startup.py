@@ -133,6 +133,7 @@ def test_gunicorn_refuses_production_with_limits_counted_per_worker_before_any_w
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "--workers", "2"],
         APP_ENV="production",
         JWT_SECRET_KEY="k" * 40,
+        ALLOW_TEST_PAYMENTS="1",
     )
     assert result.returncode == 1
     # Checked once gunicorn knows the final number of workers (after its own "Starting gunicorn").
