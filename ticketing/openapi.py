@@ -15,7 +15,9 @@ API_DESCRIPTION = (
     "the codes of its documented statuses; any route may also answer `busy` or `database_unavailable` "
     "(503, with Retry-After), `method_not_allowed` (405), `payload_too_large` (413), `uri_too_long` "
     "(414), `unsupported_media_type` (415), `headers_too_large` (431), `rate_limited` (429, with "
-    "Retry-After), `not_found` (404), `internal_error` (500) or, for any other HTTP error, `error`. "
+    "Retry-After), `not_found` (404), `internal_error` (500) or, for any other HTTP error, `error`; "
+    "`bad_request` (400), `forbidden` (403) and `conflict` (409) are the general codes the specific "
+    "ones refine. "
     'Money is a string with two decimals (`"25.00"`) beside a three-letter `currency`; '
     "times are UTC in ISO 8601."
 )
