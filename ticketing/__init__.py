@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import WARNED_AT_START, ConfigurationError, Settings, check_start, start_warnings
 
+from .api_docs import docs_settings, init_api_docs
 from .blueprints import register_blueprints
 from .blueprints.base import IdConverter, JSONProvider, id_parameter_schema
 from .cli import register_commands
@@ -70,10 +71,9 @@ def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> F
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ALGORITHM="HS256",
+        **docs_settings(),
     )
     app.config.update(config or {})
     if not defer_refusals:
@@ -104,6 +104,7 @@ def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> F
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_blueprints(api)
     init_web(app)
+    init_api_docs(app)
     register_error_handlers(app)  # after flask-smorest's, so ours answer
     init_protection(app)
     init_observability(app)

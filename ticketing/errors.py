@@ -102,6 +102,10 @@ class OrderNotFoundError(NotFoundError):
     code, message = "order_not_found", "The order does not exist."
 
 
+class TicketNotFoundError(NotFoundError):
+    code, message = "ticket_not_found", "There is no ticket with this code."
+
+
 class OrderExpiredError(ConflictError):
     code, message = "order_expired", "The order's time ran out; its seats are free again."
 

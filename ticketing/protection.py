@@ -30,11 +30,12 @@ CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 
 # The API only ever answers JSON: nothing may load, frame or submit anything from it.
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# The one HTML page (/docs, Swagger UI) loads its code and styles from jsDelivr and reads
-# /openapi.json; its inline bootstrap script is allowed by hash, not by 'unsafe-inline'.
+# The docs page (/docs, Swagger UI) loads its code and styles from this origin (ticketing.api_docs)
+# and reads /openapi.json; its inline bootstrap script is allowed by hash, not by 'unsafe-inline'.
+# Swagger UI sets styles inline, so styles may be inline. Nothing may come from anywhere else.
 DOCS_CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src {script_sources}; "
-    "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -205,7 +206,7 @@ def _add_security_headers(response: Response) -> Response:
 
 def _docs_policy(response: Response) -> str:
     """The docs page's policy, allowing exactly the inline scripts it carries."""
-    sources = ["https://cdn.jsdelivr.net"]
+    sources = ["'self'"]
     if not response.is_streamed:
         for script in _INLINE_SCRIPT.findall(response.get_data(as_text=True)):
             digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()

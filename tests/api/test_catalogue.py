@@ -50,6 +50,7 @@ def test_seat_map_is_ordered_by_id_with_labels_and_prices(api, client):
         "number": 2,
         "price": "12.50",
         "status": "available",
+        "is_taken": False,
     }
 
 

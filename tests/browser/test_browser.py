@@ -9,105 +9,17 @@ tests skip, except where REQUIRE_BROWSER or CI is set (`.ci/run` installs it): t
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 import requests
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
-PASSWORD = "correct horse battery"
-TICKET_CODE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # 128 random bits, URL-safe base64
+from .box_office import TICKET_CODE, BoxOffice
+from .box_office import expect as _expect
+from .box_office import new_event as _event
+from .box_office import shot as _shot
 
 pytestmark = pytest.mark.browser
-
-
-def _browser_required() -> bool:
-    return bool(os.environ.get("CI") or os.environ.get("REQUIRE_BROWSER"))
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if _browser_required():
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def contexts(chromium):
-    """New browser contexts (separate users: separate sessionStorage), closed after the test."""
-    opened = []
-
-    def new_context(**options):
-        context = chromium.new_context(**options)
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield new_context
-    for context in opened:
-        context.close()
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-class BoxOffice:
-    """One person's tab of the page."""
-
-    def __init__(self, context, base_url: str):
-        self.page = context.new_page()
-        self.base_url = base_url
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def open(self, event_id: int) -> BoxOffice:
-        self.page.goto(f"{self.base_url}/?event={event_id}")
-        self.page.locator(".seat").first.wait_for()
-        return self
-
-    def register(self, email: str, password: str = PASSWORD) -> BoxOffice:
-        self.page.fill("#email", email)
-        self.page.fill("#password", password)
-        self.page.click("#register")
-        self.page.locator("#signed-in").wait_for()
-        return self
-
-    def seat(self, seat_id: int):
-        return self.page.locator(f'.seat[data-seat-id="{seat_id}"]')
-
-    def notice(self):
-        return self.page.locator("#notice-text")
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _event(backdoor, server, *, rows="A-C", per_row=10, price_cents=0) -> tuple[int, list[int]]:
-    seat_ids = backdoor.event(rows=rows, per_row=per_row, price_cents=price_cents)
-    event_id = requests.get(f"{server.url}/seats/{seat_ids[0]}").json()["seat"]["event_id"]
-    return event_id, seat_ids
 
 
 def test_two_people_see_each_others_holds_live_and_the_expiry(server_factory, backdoor, contexts):
@@ -175,8 +87,8 @@ def test_a_full_purchase_ends_with_the_ticket_codes(server_factory, backdoor, co
 
     tickets = buyer.page.locator("#ticket-list li")
     expect(tickets).to_have_count(2)
-    expect(tickets.nth(0)).to_contain_text("Seat B3:")
-    expect(tickets.nth(1)).to_contain_text("Seat B4:")
+    expect(tickets.nth(0)).to_contain_text("Seat B3 · order ")
+    expect(tickets.nth(1)).to_contain_text("Seat B4 · order ")
     codes = buyer.page.locator("#ticket-list code").all_inner_texts()
     assert all(TICKET_CODE.match(code) for code in codes) and len(set(codes)) == 2
     expect(buyer.seat(first)).to_have_attribute("data-status", "booked")

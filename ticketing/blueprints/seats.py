@@ -20,7 +20,8 @@ blp = Blueprint("seats", __name__, url_prefix="/seats", description="Seats: read
 @blp.doc(**BEARER_OPTIONAL)
 @jwt_required(optional=True)
 def list_seats(query):
-    """Seats of one event (`event_id`) or of all events, optionally in one status."""
+    """Seats of one event (`event_id`, all of them), or of all events in pages of `limit` by id
+    (`after` = the `next_after` of the page before), optionally in one status."""
     return controller.list_seats(query)
 
 

@@ -21,9 +21,14 @@ def get_event(event_id: int) -> dict:
 
 
 def list_seats(query: dict) -> dict:
-    now, viewer = current_time(), optional_user_id()
-    seats = catalogue.list_seats(now=now, event_id=query.get("event_id"), status=query.get("status"))
-    return {"seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
+    now, viewer, event_id = current_time(), optional_user_id(), query.get("event_id")
+    if event_id is not None:  # one event's seats: all of them, as before pages existed
+        seats = catalogue.list_seats(now=now, event_id=event_id, status=query.get("status"))
+        return {"seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in seats]}
+    page = catalogue.list_seats_page(
+        now=now, status=query.get("status"), after=query.get("after"), limit=query["limit"]
+    )
+    return {"seats": [seat_json(seat, now=now, viewer_id=viewer) for seat in page.seats], "next_after": page.next_after}
 
 
 def get_seat(seat_id: int) -> dict:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..models import LOCKED, Ticket, effective_status, format_price, iso
+from ..models import LOCKED, Ticket, effective_status, format_price, is_taken, iso
 from ..services.catalogue import EventSummary
 from ..services.orders import OrderView
+from ..services.tickets import TicketDetails
 
 
 def event_json(event: EventSummary) -> dict:
@@ -33,6 +34,7 @@ def seat_json(seat, *, now: datetime, viewer_id: int | None) -> dict:
         "number": seat.number,
         "price": format_price(seat.price_cents),
         "status": status,
+        "is_taken": is_taken(status, seat.order_id),
     }
     if status == LOCKED and viewer_id is not None and seat.holder_id == viewer_id:
         body["locked_by_me"] = True
@@ -42,6 +44,26 @@ def seat_json(seat, *, now: datetime, viewer_id: int | None) -> dict:
 
 def ticket_json(ticket: Ticket, label: str) -> dict:
     return {"code": ticket.code, "seat_id": ticket.seat_id, "label": label}
+
+
+def ticket_details_json(ticket: TicketDetails) -> dict:
+    """A ticket as its holder sees it (`GET /tickets`): what it is for and whether it admits."""
+    return {
+        "code": ticket.code,
+        "status": ticket.status,
+        "seat": {
+            "id": ticket.seat_id,
+            "label": ticket.label,
+            "section": ticket.section,
+            "row": ticket.row,
+            "number": ticket.number,
+        },
+        "event": {"id": ticket.event_id, "name": ticket.event_name, "starts_at": iso(ticket.event_starts_at)},
+        "order_id": ticket.order_id,
+        "price": format_price(ticket.price_cents),
+        "checked_in": ticket.checked_in_at is not None,
+        "checked_in_at": iso(ticket.checked_in_at),
+    }
 
 
 def user_json(user, *, with_role: bool = False) -> dict:

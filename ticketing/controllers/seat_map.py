@@ -3,12 +3,14 @@
 No marshmallow dump (100,000 seats): rows go straight to orjson, in chunks to keep memory flat.
 The weak ETag is the event's map version (which moves with every seat change and every lock that
 runs out), the status filter and the viewer; a matching If-None-Match is a 304 without touching
-the seats. Anonymous maps are cached per app (so per worker process), raw and gzipped, by that ETag.
+the seats. Anonymous maps are cached per app (so per worker process), raw and gzipped, by that ETag;
+the threads of a gthread worker share that cache, so it is guarded by a lock.
 """
 
 from __future__ import annotations
 
 import gzip
+import threading
 from collections import OrderedDict
 from datetime import datetime
 
@@ -23,6 +25,42 @@ from .presenters import seat_json
 
 _CHUNK = 10_000
 _CACHE_SIZE = 4  # maps of 100,000 seats are about 10 MB raw, 1 MB gzipped
+
+Bodies = tuple[bytes, bytes]  # the map's JSON, raw and gzipped
+
+
+class MapCache:
+    """The most recently used maps by ETag, safe to share between threads.
+
+    A lookup moves its entry to the end and a store evicts the oldest: both change the OrderedDict,
+    so every access holds the lock (without it, two threads can pop and move the same key at once).
+    Maps are built outside the lock, so one thread's build never holds up another's hit.
+    """
+
+    def __init__(self, size: int = _CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, Bodies] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tag: str) -> Bodies | None:
+        """The bodies cached under `tag`, or None; a hit becomes the most recently used."""
+        with self._lock:
+            bodies = self._entries.get(tag)
+            if bodies is not None:
+                self._entries.move_to_end(tag)
+            return bodies
+
+    def put(self, tag: str, bodies: Bodies) -> None:
+        """Keep `bodies` under `tag`, forgetting the least recently used beyond the size."""
+        with self._lock:
+            self._entries[tag] = bodies
+            self._entries.move_to_end(tag)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
 def _chunk_json(rows, now: datetime, viewer: int | None) -> bytes:
@@ -39,17 +77,22 @@ def _build(event_id: int, status: str | None, now: datetime, viewer: int | None)
     return b'{"event_id":%d,"seats":[%s]}' % (event_id, b",".join(part for part in parts if part))
 
 
-def _bodies(tag: str, event_id: int, status: str | None, now: datetime, viewer: int | None) -> tuple[bytes, bytes]:
-    cache: OrderedDict[str, tuple[bytes, bytes]] = current_app.extensions.setdefault("seat_map_cache", OrderedDict())
-    if viewer is None and tag in cache:
-        cache.move_to_end(tag)
-        return cache[tag]
+def map_cache(app) -> MapCache:
+    """The app's cache of anonymous maps (one per worker process)."""
+    # dict.setdefault is atomic: threads racing to make the cache all get the one that was stored.
+    return app.extensions.setdefault("seat_map_cache", MapCache())
+
+
+def _bodies(tag: str, event_id: int, status: str | None, now: datetime, viewer: int | None) -> Bodies:
+    cache = map_cache(current_app) if viewer is None else None
+    if cache is not None:
+        cached = cache.get(tag)
+        if cached is not None:
+            return cached
     raw = _build(event_id, status, now, viewer)
     bodies = (raw, gzip.compress(raw, compresslevel=5))
-    if viewer is None:
-        cache[tag] = bodies
-        while len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
+    if cache is not None:
+        cache.put(tag, bodies)
     return bodies
 
 

@@ -23,11 +23,12 @@ from .seat import (
     effective_status_sql,
     format_price,
     is_live_lock,
+    is_taken,
     live_lock,
     run_out_lock,
     status_filter,
 )
-from .ticket import Ticket
+from .ticket import TICKET_STATUSES, VALID, VOID, Ticket
 from .types import MAX_ID, iso, utcnow
 from .user import EMAIL_MAX_LENGTH, RevokedToken, User, normalise_email
 from .version import ChangeClock
@@ -45,6 +46,9 @@ __all__ = [
     "PAYMENT_FAILED",
     "PENDING_PAYMENT",
     "SEAT_STATUSES",
+    "TICKET_STATUSES",
+    "VALID",
+    "VOID",
     "ChangeClock",
     "Event",
     "Order",
@@ -58,6 +62,7 @@ __all__ = [
     "effective_status_sql",
     "format_price",
     "is_live_lock",
+    "is_taken",
     "iso",
     "live_lock",
     "normalise_email",

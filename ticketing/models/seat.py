@@ -93,6 +93,15 @@ def is_live_lock(status: str, locked_until: datetime | None, now: datetime) -> b
     return status == LOCKED and locked_until is not None and locked_until > now
 
 
+def is_taken(state: str, order_id: int | None) -> bool:
+    """True while the seat is in a live checkout or sold (seed 004's flag); a plain hold is not taken.
+
+    `state` is the seat's state at the moment asked (`effective_status`): a checkout whose time ran
+    out reads as available there, so it is not taken either.
+    """
+    return state == BOOKED or (state == LOCKED and order_id is not None)
+
+
 def live_lock(now: datetime, seats=None) -> ColumnElement[bool]:
     """SQL: the seat is held at `now` (`is_live_lock`); never NULL, so it may be negated safely."""
     columns = (seats if seats is not None else Seat.__table__).c

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import BigId, utcnow
 
+# What a ticket says at the door: `valid` admits; `void` (refunded, event cancelled) does not.
+VALID, VOID = "valid", "void"
+TICKET_STATUSES = (VALID, VOID)
+
 
 class Ticket(db.Model):
     """One live ticket per seat: the unique `seat_id` makes a double booking impossible."""

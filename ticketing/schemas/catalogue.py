@@ -35,6 +35,13 @@ class SeatSchema(Schema):
     number = fields.Integer(required=True, metadata={"example": 6})
     price = fields.String(required=True, metadata=MONEY)
     status = fields.String(required=True, validate=validate.OneOf(SEAT_STATUSES))
+    is_taken = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True while the seat is in a live checkout (a pending order) or booked; "
+            "a plain lock leaves it false"
+        },
+    )
     locked_by_me = fields.Boolean(metadata={"description": "Present (true) when the caller holds the lock"})
     lock_expires_at = fields.String(metadata={**DATE_TIME, "description": "Present when the caller holds the lock"})
 
@@ -50,14 +57,32 @@ class EventSeatsEnvelope(Schema):
 
 class SeatListEnvelope(Schema):
     seats = fields.List(fields.Nested(SeatSchema), required=True)
+    next_after = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Without `event_id` only: send it as `after` for the next page; null on the last page"
+        },
+    )
 
 
 class StatusQuery(Schema):
     status = fields.String(validate=validate.OneOf(SEAT_STATUSES))
 
 
+MAX_SEATS_PER_PAGE = 1000
+
+
 class SeatsQuery(StatusQuery):
-    event_id = query_id_field()
+    event_id = query_id_field(metadata={"description": "Only this event's seats, all of them (no pages)"})
+    limit = QueryInteger(
+        load_default=MAX_SEATS_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_SEATS_PER_PAGE),
+        metadata={"description": "Without `event_id`: the most seats in one page (1 to 1000, default 1000)"},
+    )
+    after = QueryInteger(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "Without `event_id`: the seats after this seat id (the `next_after` of a page)"},
+    )
 
 
 class ChangesQuery(Schema):

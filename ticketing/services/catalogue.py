@@ -37,6 +37,7 @@ class SeatView:
     status: str
     holder_id: int | None
     locked_until: datetime | None
+    order_id: int | None  # the pending order whose checkout holds the seat (live holds only)
 
 
 def _summaries(now: datetime, event_id: int | None = None) -> list[EventSummary]:
@@ -87,6 +88,7 @@ _SEAT_COLUMNS = (
     Seat.status,
     Seat.holder_id,
     Seat.locked_until,
+    Seat.order_id,
 )
 
 
@@ -104,6 +106,7 @@ def seat_view(row, now: datetime) -> SeatView:
         status=status,
         holder_id=row.holder_id if live else None,
         locked_until=row.locked_until if live else None,
+        order_id=row.order_id if live else None,
     )
 
 
@@ -121,6 +124,23 @@ def list_seats(*, now: datetime, event_id: int | None = None, status: str | None
     """Seats by id, of one event or all, optionally only those in `status` at `now`."""
     query = _seats_query(now=now, event_id=event_id, status=status)
     return [seat_view(row, now) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class SeatPage:
+    seats: list[SeatView]
+    next_after: int | None  # the last seat's id when more may follow, else None
+
+
+def list_seats_page(*, now: datetime, status: str | None, after: int | None, limit: int) -> SeatPage:
+    """Up to `limit` seats of every event with ids above `after`, by id (keyset pages: each is one
+    index range, however deep), optionally only those in `status` at `now`."""
+    query = _seats_query(now=now, event_id=None, status=status)
+    if after is not None:
+        query = query.where(Seat.id > after)
+    rows = db.session.execute(query.limit(limit + 1)).all()  # one more tells whether a next page exists
+    seats = [seat_view(row, now) for row in rows[:limit]]
+    return SeatPage(seats=seats, next_after=seats[-1].id if len(rows) > limit else None)
 
 
 def get_seat(*, seat_id: int, now: datetime) -> SeatView | None:

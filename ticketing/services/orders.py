@@ -33,7 +33,7 @@ from ..models import (
     effective_status,
 )
 from ..models.payment import PROCESSING
-from . import ledger
+from . import ledger, wording
 from .ledger import HoldLimits
 from .row_locks import select_order_for_update, select_seats_for_update, select_user_for_update
 from .seats import Clock
@@ -81,14 +81,14 @@ def create_order(
         now = clock()
         missing = sorted(set(seat_ids) - {seat.id for seat in seats})
         if missing:
-            raise SeatNotFoundError(f"No seat with id {', '.join(map(str, missing))}.")
+            raise SeatNotFoundError(wording.missing_seats(missing))
         event_ids = {seat.event_id for seat in seats}
         if len(event_ids) > 1:
             raise InvalidRequestError(details={"seat_ids": ["All seats of an order must belong to one event."]})
         unavailable = [seat.id for seat in seats if not _available_to(seat, user_id, now)]
         if unavailable:
             raise SeatsUnavailableError(
-                f"Seats {', '.join(map(str, unavailable))} are booked or held by someone else.",
+                wording.unavailable_seats(seats, unavailable, user_id=user_id, now=now),
                 details={"unavailable": unavailable},
             )
         event_id = event_ids.pop()
@@ -160,7 +160,7 @@ def cancel_order(*, user_id: int, order_id: int, clock: Clock) -> OrderView:
             raise OrderNotCancellableError("A payment for this order is being processed.")
         state = order.status_at(now)
         if state != PENDING_PAYMENT:
-            raise OrderNotCancellableError(f"The order is {state.replace('_', ' ')} and cannot be cancelled.")
+            raise OrderNotCancellableError(wording.order_not_cancellable(state))
         order.status = CANCELLED
         release_order_seats(session, [order])
         view = order_views(session, [order], now)[0]

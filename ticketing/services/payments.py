@@ -44,7 +44,7 @@ from ..models.payment import (
     SUCCEEDED,
     payment_reference,
 )
-from . import gateways, ledger
+from . import gateways, ledger, wording
 from .gateways import ChargeOutcome, PaymentGateway
 from .orders import (
     OrderView,
@@ -172,7 +172,7 @@ def _expire_if_ran_out(session: Session, order: Order, now: datetime) -> bool:
 def _check_payable(order: Order, now: datetime, payment_token: str | None) -> None:
     state = order.status_at(now)
     if state != PENDING_PAYMENT:
-        raise OrderNotPayableError(f"The order is {state.replace('_', ' ')}; it cannot be paid.")
+        raise OrderNotPayableError(wording.order_not_payable(state))
     if order.total_cents > 0 and not payment_token:
         raise InvalidRequestError(details={"payment_token": ["Required: the order has a price."]})
 

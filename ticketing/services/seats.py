@@ -74,7 +74,7 @@ def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, li
         if not ledger.hold(session, seat, user_id=user_id, until=until, now=now, limits=limits, renewing=renewing):
             raise _limit_reached(session, seat, user_id=user_id, now=now, limits=limits)
     metrics.record_seat_lock(renewed=renewing)
-    return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until)
+    return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
 
 
 def _limit_reached(session, seat, *, user_id: int, now: datetime, limits: HoldLimits) -> HoldLimitReachedError:
@@ -121,4 +121,4 @@ def release_hold(*, user_id: int, seat_id: int, clock: Clock) -> SeatView:
         if seat.order_id is not None:
             raise SeatInOrderError()
         ledger.release(session, [seat])
-    return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None)
+    return replace(seat_view(seat, now), status=AVAILABLE, holder_id=None, locked_until=None, order_id=None)

@@ -5,6 +5,7 @@ import { showOrder } from "./checkout.js";
 import { announce, clearNotice, fail, notify } from "./notice.js";
 import { setSeat } from "./seatmap.js";
 import { el, state } from "./state.js";
+import { clearTickets, loadTickets } from "./tickets.js";
 
 /** Show who is signed in (asking the server), or the sign-in form. */
 export async function showAccount() {
@@ -14,6 +15,7 @@ export async function showAccount() {
     el.who.textContent = state.user.name || state.user.email;
     el.signedOut.hidden = true;
     el.signedIn.hidden = false;
+    await loadTickets();
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) fail(error);
   }
@@ -24,12 +26,14 @@ export function signedOut(message) {
   saveTokens(null);
   state.user = null;
   state.order = null;
+  state.retry = null;
   el.signedIn.hidden = true;
   el.signedOut.hidden = false;
   for (const seat of state.seats.values()) {
     if (seat.mine) setSeat(seat.id, { mine: false });
   }
   showOrder();
+  clearTickets();
   if (message) notify(message);
 }
 

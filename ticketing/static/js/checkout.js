@@ -1,4 +1,4 @@
-// The basket (held seats and their countdowns), the order, the payment with a test card, the tickets.
+// The basket (held seats and their countdowns), the order, and the payment with a test card.
 
 import { api, ApiError, hasTokens } from "./api.js";
 import { MESSAGES } from "./errors.js";
@@ -7,6 +7,7 @@ import { refreshSeat } from "./holds.js";
 import { announce, clearNotice, fail, notify } from "./notice.js";
 import { setSeat } from "./seatmap.js";
 import { el, labelOf, state } from "./state.js";
+import { loadTickets } from "./tickets.js";
 
 // Refusals after which the order is gone and its seats are free again.
 const ORDER_GONE = ["payment_declined", "order_expired", "order_not_payable"];
@@ -32,7 +33,7 @@ export function renderBasket() {
     el.held.appendChild(item);
   }
   const total = mine.reduce((sum, seat) => sum + cents(seat.price), 0);
-  el.basketEmpty.hidden = mine.length > 0 || Boolean(state.order);
+  el.basketEmpty.hidden = mine.length > 0 || Boolean(state.order) || Boolean(state.retry);
   el.basketTotal.hidden = mine.length === 0;
   el.basketTotal.textContent = `Total: ${money(total, state.event ? state.event.currency : "USD")}`;
   el.checkout.hidden = mine.length === 0 || Boolean(state.order);
@@ -75,7 +76,7 @@ export function holdsLost(seats) {
   notify(`Your hold on seat${plural(seats.length)} ${labels} ran out.`);
 }
 
-/** Show the pending order (or hide the checkout when there is none), and the basket beside it. */
+/** Show the pending order (or hide the checkout when there is none), the retry offer, and the basket. */
 export function showOrder() {
   const order = state.order;
   el.order.hidden = !order;
@@ -87,6 +88,13 @@ export function showOrder() {
     const free = cents(order.total) === 0;
     el.cards.hidden = free; // a free order is paid without a card
     el.pay.textContent = free ? "Get tickets" : `Pay ${total}`;
+  }
+  const retry = !order && state.event && state.retry && state.retry.eventId === state.event.id ? state.retry : null;
+  el.retry.hidden = !retry;
+  if (retry) {
+    const count = retry.labels.length;
+    el.retrySummary.textContent = `Your card was declined, so seat${plural(count)} ${retry.labels.join(", ")} ` +
+      `${count === 1 ? "was" : "were"} released. You can hold ${count === 1 ? "it" : "them"} again and pay with another card.`;
   }
   renderBasket();
 }
@@ -109,20 +117,44 @@ async function checkOut() {
   const seatIds = mySeats().map((seat) => seat.id);
   if (!seatIds.length) return;
   el.checkout.disabled = true;
+  try {
+    await startOrder(seatIds);
+  } finally {
+    el.checkout.disabled = false;
+  }
+}
+
+// An order for these seats (mine already, or free again after a declined card); true when it started.
+async function startOrder(seatIds) {
   clearNotice();
   try {
     const answer = await api("POST", "/orders", { body: { seat_ids: seatIds } });
     state.order = answer.order;
-    for (const id of seatIds) setSeat(id, { expiresAt: answer.order.expires_at }); // the order's deadline now
+    state.retry = null;
+    for (const id of seatIds) setSeat(id, { status: "locked", mine: true, expiresAt: answer.order.expires_at });
     showOrder();
     el.pay.focus();
+    return true;
   } catch (error) {
     fail(error);
     if (error instanceof ApiError && error.details && error.details.unavailable) {
       error.details.unavailable.forEach(refreshSeat);
+      state.retry = null; // some of them went to someone else: the buyer picks again
+      showOrder();
     }
+    return false;
+  }
+}
+
+// "Try again with these seats": after a declined card, the same seats in a new order, in one click.
+async function retryOrder() {
+  const retry = state.retry;
+  if (!retry) return;
+  el.retryOrder.disabled = true;
+  try {
+    if (await startOrder(retry.seatIds)) announce(`Seats ${retry.labels.join(", ")} are held for you again.`);
   } finally {
-    el.checkout.disabled = false;
+    el.retryOrder.disabled = false;
   }
 }
 
@@ -137,22 +169,36 @@ async function pay() {
   clearNotice();
   announce("Paying…");
   try {
+    // The same key for every try at this order: a retry after a lost answer gets that answer
+    // (and is charged once), instead of being refused as paid and letting the seats go.
     const answer = await api("POST", `/orders/${order.id}/pay`, {
-      body, headers: { "Idempotency-Key": newKey() },
+      body, headers: { "Idempotency-Key": paymentKey(order.id) },
     });
+    forgetPaymentKey(order.id);
     state.order = null;
     for (const ticket of answer.order.tickets) {
       setSeat(ticket.seat_id, { status: "booked", mine: false, expiresAt: null });
     }
     showOrder();
-    showTickets(answer.order);
+    await loadTickets({ focus: true });
     announce("Payment accepted. Your tickets are below.");
   } catch (error) {
     fail(error);
-    if (error instanceof ApiError && ORDER_GONE.includes(error.code)) releaseOrderLocally(order);
+    if (error instanceof ApiError && ORDER_GONE.includes(error.code)) {
+      forgetPaymentKey(order.id);
+      releaseOrderLocally(order);
+      if (error.code === "payment_declined") offerRetry(order);
+    }
   } finally {
     el.pay.disabled = el.cancelOrder.disabled = false;
   }
+}
+
+// The declined order's seats, to hold again in one click (they are free for anyone meanwhile).
+function offerRetry(order) {
+  state.retry = { eventId: order.event_id, seatIds: order.seat_ids, labels: order.seat_ids.map(labelOf) };
+  showOrder();
+  el.retryOrder.focus();
 }
 
 async function cancelOrder() {
@@ -161,6 +207,7 @@ async function cancelOrder() {
   el.pay.disabled = el.cancelOrder.disabled = true;
   try {
     await api("POST", `/orders/${order.id}/cancel`);
+    forgetPaymentKey(order.id);
     releaseOrderLocally(order);
     notify("Your order was cancelled and its seats released.", "info");
   } catch (error) {
@@ -181,19 +228,21 @@ function releaseOrderLocally(order) {
   showOrder();
 }
 
-/** Show the tickets of a paid order (null hides them). */
-export function showTickets(order) {
-  el.tickets.hidden = !order;
-  el.ticketList.replaceChildren();
-  if (!order) return;
-  for (const ticket of order.tickets) {
-    const item = document.createElement("li");
-    const code = document.createElement("code");
-    code.textContent = ticket.code;
-    item.append(`Seat ${ticket.label}: `, code);
-    el.ticketList.appendChild(item);
+const PAYMENT_KEY = "ticketing.payment-key.";
+
+/** The Idempotency-Key of every payment try of this order in this tab (made on the first try). */
+export function paymentKey(orderId) {
+  let key = sessionStorage.getItem(PAYMENT_KEY + orderId);
+  if (!key) {
+    key = newKey();
+    sessionStorage.setItem(PAYMENT_KEY + orderId, key);
   }
-  el.ticketsTitle.focus();
+  return key;
+}
+
+// Once the order is settled (paid, declined, gone), its key has done its job.
+function forgetPaymentKey(orderId) {
+  sessionStorage.removeItem(PAYMENT_KEY + orderId);
 }
 
 function newKey() {
@@ -206,6 +255,6 @@ export function initCheckout() {
   el.checkout.addEventListener("click", checkOut);
   el.pay.addEventListener("click", pay);
   el.cancelOrder.addEventListener("click", cancelOrder);
-  el.ticketsDone.addEventListener("click", () => showTickets(null));
+  el.retryOrder.addEventListener("click", retryOrder);
   setInterval(tick, 1000);
 }

@@ -39,10 +39,12 @@ export const MESSAGES = Object.freeze({
   order_expired: "Your checkout ran out of time, so its seats were released. Pick your seats again.",
   order_not_payable: "This order can no longer be paid.",
   order_not_cancellable: "This order can no longer be cancelled.",
-  payment_declined: "Your card was declined. Nothing was charged, and the seats were released for others.",
+  payment_declined: "Your card was declined. Nothing was charged, and the seats were released: you can hold them again to pay with another card.",
   payment_gateway_error: "The payment service had a problem and nothing was charged. Your seats are still held: please try again.",
   payment_in_progress: "A payment for this order is already being processed. Wait a moment, then check your order.",
   payment_required: "This seat has a price: check out to buy it.",
+  // Tickets.
+  ticket_not_found: "We can't find a ticket with this code.",
   // The service under load or without its database.
   busy: "The box office is very busy at the moment. Please try again in a few seconds.",
   database_unavailable: "The box office is briefly unavailable. Please try again in a moment.",

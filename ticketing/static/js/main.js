@@ -1,10 +1,10 @@
 // The box-office page: the seat map of one event, kept live from the change feed, and the whole
-// purchase (hold seats, order, pay with a test card, tickets) through the public JSON API.
+// purchase (hold seats, order, pay with a test card, the buyer's tickets) through the public JSON API.
 // Native ES modules, no framework and no build step; this one wires the others together.
 
 import { initAccount, showAccount, signedOut } from "./account.js";
 import { api, hasTokens, whenSessionEnds } from "./api.js";
-import { initCheckout, loadOrder, renderBasket, showTickets } from "./checkout.js";
+import { initCheckout, loadOrder, renderBasket } from "./checkout.js";
 import { follow } from "./feed.js";
 import { toggleSeat } from "./holds.js";
 import { clearNotice, fail } from "./notice.js";
@@ -75,7 +75,7 @@ el.eventSelect.addEventListener("change", () => {
   url.searchParams.set("event", eventId);
   history.replaceState(null, "", url);
   state.order = null;
-  showTickets(null);
+  state.retry = null;
   loadEvent(eventId);
 });
 el.noticeClose.addEventListener("click", clearNotice);

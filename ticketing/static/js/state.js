@@ -10,7 +10,7 @@ export const el = {
   held: $("held"), basketEmpty: $("basket-empty"), basketTotal: $("basket-total"), checkout: $("checkout"),
   order: $("order"), orderSummary: $("order-summary"), orderDeadline: $("order-deadline"), pay: $("pay"),
   cancelOrder: $("cancel-order"), cards: $("cards"), tickets: $("tickets"), ticketList: $("ticket-list"),
-  ticketsDone: $("tickets-done"), ticketsTitle: $("tickets-title"),
+  ticketsTitle: $("tickets-title"), retry: $("retry"), retrySummary: $("retry-summary"), retryOrder: $("retry-order"),
 };
 
 export const state = {
@@ -19,6 +19,7 @@ export const state = {
   seats: new Map(), // id -> {id, label, row, number, price, status, mine, expiresAt, stamp, node}; see setSeat
   generation: 0, // bumped on every event switch: stale loops and answers stop
   order: null, // the pending order of this event, if any
+  retry: null, // {eventId, seatIds, labels} of an order whose card was declined: offered again in one click
   focusedSeat: null,
   feedAbort: null, // aborts the held change-feed request of the event on screen
 };
