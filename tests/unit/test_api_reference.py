@@ -98,4 +98,3 @@ def test_the_docs_link_to_nothing_outside_the_repository():
         for target in re.findall(r"\]\(([^)#]+)", text):
             if not target.startswith(("http://", "https://")):
                 assert (path.parent / target).resolve().is_relative_to(ROOT), f"{path.name} links to {target}"
-                assert (path.parent / target).exists(), f"{path.name} links to a missing {target}"
