@@ -23,6 +23,7 @@ from .errors import register_error_handlers
 from .extensions import db, jwt, migrate
 from .feed_watch import init_feed_watch
 from .observability import init_observability
+from .openapi import API_DESCRIPTION, document_shared_responses
 from .protection import init_protection
 from .schemas.common import ErrorSchema
 from .security import register_token_callbacks
@@ -38,6 +39,16 @@ __all__ = ["ConfigurationError", "create_app"]
 
 class _Api(Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def _register_responses(self):
+        """flask-smorest's shared answers (the 400 of every route with a body or a query, the default),
+        with the codes they carry."""
+        document_shared_responses(self.spec, super()._register_responses)
+
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        # flask-smorest always declares its pagination schema; no route pages its way, so drop it.
+        self.spec.components.schemas.pop("PaginationMetadata", None)
 
 
 def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> Flask:
@@ -56,6 +67,7 @@ def create_app(config: dict | None = None, *, defer_refusals: bool = False) -> F
     app.config.update(
         API_TITLE="Ticketing API",
         API_VERSION="1.0",
+        API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",

@@ -13,6 +13,12 @@ blp = Blueprint("seed-aliases", __name__, description="Seed-compatible aliases o
 
 @blp.route("/lock/<id:seat_id>", methods=["POST"])
 @blp.response(200, LockResult)
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_locked", "seat_booked", "seat_in_order", "hold_limit_reached"])
+@blp.alt_response(
+    503, codes=["busy", "database_unavailable"], description="the seat's row could not be had in time; retry"
+)
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def lock_by_path(seat_id):
@@ -22,6 +28,10 @@ def lock_by_path(seat_id):
 
 @blp.route("/confirm/<id:seat_id>", methods=["POST"])
 @blp.response(200, ConfirmResult)
+@blp.alt_response(402, codes=["payment_required"], description="a priced seat is bought through /orders")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_not_locked", "lock_expired", "seat_booked", "seat_in_order"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def confirm_by_path(seat_id):
@@ -33,7 +43,13 @@ def confirm_by_path(seat_id):
 @jwt_required()  # before the body is parsed: no token is a 401, whatever the body
 @blp.arguments(SeatIdBody)
 @blp.response(200, LockResult)
-@blp.alt_response(403, description="forbidden: userId is not the token's user")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_locked", "seat_booked", "seat_in_order", "hold_limit_reached"])
+@blp.alt_response(
+    503, codes=["busy", "database_unavailable"], description="the seat's row could not be had in time; retry"
+)
+@blp.alt_response(403, codes=["forbidden"], description="`userId` is not the token's user")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 def lock_by_body(body):
     """Same as `POST /seats/<seatId>/lock`; a `userId` must be the token's user."""
@@ -45,7 +61,11 @@ def lock_by_body(body):
 @jwt_required()
 @blp.arguments(SeatIdBody)
 @blp.response(200, ConfirmResult)
-@blp.alt_response(403, description="forbidden: userId is not the token's user")
+@blp.alt_response(402, codes=["payment_required"], description="a priced seat is bought through /orders")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_not_locked", "lock_expired", "seat_booked", "seat_in_order"])
+@blp.alt_response(403, codes=["forbidden"], description="`userId` is not the token's user")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 def confirm_by_body(body):
     """Same as `POST /seats/<seatId>/confirm`; a `userId` must be the token's user."""

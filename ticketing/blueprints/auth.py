@@ -15,8 +15,8 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and 
 @blp.route("/register", methods=["POST"])
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserEnvelope)
-@blp.alt_response(409, description="email_taken")
-@blp.alt_response(429, description="rate_limited: too many registrations from this address (see Retry-After)")
+@blp.alt_response(409, codes=["email_taken"])
+@blp.alt_response(429, codes=["rate_limited"], description="too many registrations from this address (see Retry-After)")
 def register(data):
     """Create an account."""
     return controller.register(data)
@@ -25,9 +25,11 @@ def register(data):
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, description="invalid_credentials")
+@blp.alt_response(401, codes=["invalid_credentials"])
 @blp.alt_response(
-    429, description="rate_limited: too many failed logins for this account or from this address (see Retry-After)"
+    429,
+    codes=["rate_limited"],
+    description="too many failed logins for this account or from this address (see Retry-After)",
 )
 def login(data):
     """Exchange email and password for an access and a refresh token."""
@@ -36,7 +38,7 @@ def login(data):
 
 @blp.route("/refresh", methods=["POST"])
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, description="unauthorized")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER, description="Send the refresh token as the Bearer token.")
 @jwt_required(refresh=True)
 def refresh():
@@ -46,7 +48,7 @@ def refresh():
 
 @blp.route("/me")
 @blp.response(200, MeEnvelope)
-@blp.alt_response(401, description="unauthorized")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def me():
@@ -56,7 +58,7 @@ def me():
 
 @blp.route("/logout", methods=["POST"])
 @blp.response(200, MessageSchema)
-@blp.alt_response(401, description="unauthorized")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required(verify_type=False)
 def logout():

@@ -12,6 +12,7 @@ from werkzeug.routing import BaseConverter
 
 from ..errors import InvalidRequestError
 from ..models import MAX_ID
+from ..openapi import error_description, error_schema
 from ..schemas.common import ErrorSchema
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -57,11 +58,14 @@ class JSONProvider(DefaultJSONProvider):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
-    def alt_response(self, status_code, response=None, *, schema=None, **kwargs):
-        """Document another answer; an error status without a schema of its own gets the error shape."""
-        if response is None and schema is None and _is_error_status(status_code):
+    def alt_response(self, status_code, response=None, *, schema=None, codes=None, description=None, **kwargs):
+        """Document another answer; an error status gets the error shape, its `code` limited to `codes`
+        (listed in the description too) when they are given."""
+        if codes:
+            schema, description = error_schema(codes), error_description(codes, description)
+        elif response is None and schema is None and _is_error_status(status_code):
             schema = ErrorSchema
-        return super().alt_response(status_code, response, schema=schema, **kwargs)
+        return super().alt_response(status_code, response, schema=schema, description=description, **kwargs)
 
 
 def _is_error_status(status_code) -> bool:

@@ -28,7 +28,7 @@ def list_events():
 
 @blp.route("/<id:event_id>")
 @blp.response(200, EventEnvelope)
-@blp.alt_response(404, description="event_not_found")
+@blp.alt_response(404, codes=["event_not_found"])
 def get_event(event_id):
     """One event with its seat counts."""
     return controller.get_event(event_id)
@@ -38,7 +38,8 @@ def get_event(event_id):
 @blp.arguments(StatusQuery, location="query")
 @blp.response(200, EventSeatsEnvelope)
 @blp.alt_response(304, description="Not Modified: the map is unchanged since the ETag sent in If-None-Match")
-@blp.alt_response(404, description="event_not_found")
+@blp.alt_response(404, codes=["event_not_found"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER_OPTIONAL)
 @jwt_required(optional=True)
 def list_event_seats(query, event_id):
@@ -49,12 +50,13 @@ def list_event_seats(query, event_id):
 @blp.route("/<id:event_id>/changes")
 @blp.arguments(ChangesQuery, location="query")
 @blp.response(200, ChangesEnvelope)
-@blp.alt_response(400, description="validation_error: a bad cursor or wait")
-@blp.alt_response(404, description="event_not_found")
+@blp.alt_response(400, codes=["validation_error"], description="a bad cursor or wait")
+@blp.alt_response(404, codes=["event_not_found"])
 @blp.alt_response(
     429,
-    description="rate_limited: this client address already has MAX_HELD_FEEDS_PER_ADDRESS requests with `wait` "
-    "held open (see Retry-After); a request without `wait` is still answered",
+    codes=["rate_limited"],
+    description="this client address already has MAX_HELD_FEEDS_PER_ADDRESS requests with `wait` held open "
+    "(see Retry-After); a request without `wait` is still answered",
 )
 def list_event_changes(query, event_id):
     """The seats whose status changed after the cursor `since`, oldest first, each once with its latest

@@ -18,7 +18,7 @@ def healthz():
 
 @blp.route("/readyz")
 @blp.response(200, HealthSchema)
-@blp.alt_response(503, description="The database cannot be reached")
+@blp.alt_response(503, codes=["database_unavailable"], description="the database cannot be reached")
 def readyz():
     """The database answers."""
     return controller.readyz()

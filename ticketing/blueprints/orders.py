@@ -22,8 +22,13 @@ blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders an
 @jwt_required()  # before the body is parsed: no token is a 401, whatever the body
 @blp.arguments(CreateOrderSchema)
 @blp.response(201, OrderResult)
-@blp.alt_response(404, description="seat_not_found")
-@blp.alt_response(409, description="seats_unavailable (details.unavailable lists the seat ids) or hold_limit_reached")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(
+    409,
+    codes=["seats_unavailable", "hold_limit_reached"],
+    description="`details.unavailable` lists the seats that cannot be had",
+)
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 def create_order(data):
     """Take every seat for the caller until the order expires, all or none."""
@@ -32,6 +37,7 @@ def create_order(data):
 
 @blp.route("")
 @blp.response(200, OrderListEnvelope)
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def list_orders():
@@ -41,7 +47,8 @@ def list_orders():
 
 @blp.route("/<id:order_id>")
 @blp.response(200, OrderEnvelope)
-@blp.alt_response(404, description="order_not_found")
+@blp.alt_response(404, codes=["order_not_found"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def get_order(order_id):
@@ -54,10 +61,11 @@ def get_order(order_id):
 @blp.arguments(PayOrderSchema)
 @blp.arguments(IdempotencyHeaders, location="headers")
 @blp.response(200, OrderResult)
-@blp.alt_response(402, description="payment_declined: the order is payment_failed, its seats free again")
-@blp.alt_response(404, description="order_not_found")
-@blp.alt_response(409, description="order_expired, order_not_payable or payment_in_progress")
-@blp.alt_response(502, description="payment_gateway_error: nothing charged, the order may be paid again")
+@blp.alt_response(402, codes=["payment_declined"], description="the order is payment_failed, its seats free again")
+@blp.alt_response(404, codes=["order_not_found"])
+@blp.alt_response(409, codes=["order_expired", "order_not_payable", "payment_in_progress"])
+@blp.alt_response(502, codes=["payment_gateway_error"], description="nothing charged, the order may be paid again")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 def pay_order(data, headers, order_id):
     """Pay the order: its seats are booked and one ticket per seat issued."""
@@ -66,8 +74,9 @@ def pay_order(data, headers, order_id):
 
 @blp.route("/<id:order_id>/cancel", methods=["POST"])
 @blp.response(200, OrderResult)
-@blp.alt_response(404, description="order_not_found")
-@blp.alt_response(409, description="order_not_cancellable")
+@blp.alt_response(404, codes=["order_not_found"])
+@blp.alt_response(409, codes=["order_not_cancellable"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def cancel_order(order_id):

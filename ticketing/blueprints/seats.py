@@ -16,6 +16,7 @@ blp = Blueprint("seats", __name__, url_prefix="/seats", description="Seats: read
 @blp.route("")
 @blp.arguments(SeatsQuery, location="query")
 @blp.response(200, SeatListEnvelope)
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER_OPTIONAL)
 @jwt_required(optional=True)
 def list_seats(query):
@@ -26,7 +27,8 @@ def list_seats(query):
 
 @blp.route("/<id:seat_id>")
 @blp.response(200, SeatEnvelope)
-@blp.alt_response(404, description="seat_not_found")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER_OPTIONAL)
 @jwt_required(optional=True)
 def get_seat(seat_id):
@@ -36,9 +38,12 @@ def get_seat(seat_id):
 
 @blp.route("/<id:seat_id>/lock", methods=["POST"])
 @blp.response(200, LockResult)
-@blp.alt_response(404, description="seat_not_found")
-@blp.alt_response(409, description="seat_locked, seat_booked or hold_limit_reached")
-@blp.alt_response(503, description="busy: the seat's row could not be locked in time; retry")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_locked", "seat_booked", "seat_in_order", "hold_limit_reached"])
+@blp.alt_response(
+    503, codes=["busy", "database_unavailable"], description="the seat's row could not be had in time; retry"
+)
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def lock_seat(seat_id):
@@ -48,8 +53,9 @@ def lock_seat(seat_id):
 
 @blp.route("/<id:seat_id>/lock", methods=["DELETE"])
 @blp.response(200, ReleaseResult)
-@blp.alt_response(404, description="seat_not_found")
-@blp.alt_response(409, description="seat_not_locked")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_not_locked", "seat_in_order"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def release_seat(seat_id):
@@ -59,9 +65,10 @@ def release_seat(seat_id):
 
 @blp.route("/<id:seat_id>/confirm", methods=["POST"])
 @blp.response(200, ConfirmResult)
-@blp.alt_response(402, description="payment_required: a priced seat is bought through /orders")
-@blp.alt_response(404, description="seat_not_found")
-@blp.alt_response(409, description="seat_not_locked, lock_expired or seat_booked")
+@blp.alt_response(402, codes=["payment_required"], description="a priced seat is bought through /orders")
+@blp.alt_response(404, codes=["seat_not_found"])
+@blp.alt_response(409, codes=["seat_not_locked", "lock_expired", "seat_booked", "seat_in_order"])
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def confirm_seat(seat_id):

@@ -13,7 +13,7 @@ blp = Blueprint("tickets", __name__, url_prefix="/tickets", description="The cal
 
 @blp.route("")
 @blp.response(200, TicketDetailsListEnvelope)
-@blp.alt_response(401, description="unauthorized")
+@blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
 def list_tickets():
@@ -23,8 +23,8 @@ def list_tickets():
 
 @blp.route("/<code>")
 @blp.response(200, TicketDetailsEnvelope)
-@blp.alt_response(401, description="unauthorized")
-@blp.alt_response(404, description="ticket_not_found: no such code, or another user's ticket")
+@blp.alt_response(401, codes=["unauthorized"])
+@blp.alt_response(404, codes=["ticket_not_found"], description="no such code, or another user's ticket")
 @blp.doc(**BEARER)
 @jwt_required()
 def get_ticket(code):
