@@ -75,7 +75,9 @@ class FakeGateway:
     """The built-in test gateway: the outcome follows the token, like card networks' test cards.
 
     `tok_visa` succeeds, `tok_chargeDeclined` is declined, `tok_processingError` is a gateway
-    failure; any other token is declined as unknown. It keeps no state: the outcome of a reference
+    failure, `tok_answerLost` charges but the answer never arrives (the call raises, as when the
+    network or the process fails right after the charge; asking about it later finds the charge);
+    any other token is declined as unknown. It keeps no state: the outcome of a reference
     is a function of its token, which is how a real gateway's idempotent replay looks from here.
     It takes no money: production refuses it unless ALLOW_TEST_PAYMENTS=1 (config.start_refusals).
     """
@@ -97,8 +99,12 @@ class FakeGateway:
         """The fake gateway has no settings."""
         return cls()
 
+    _ANSWER_LOST = "tok_answerLost"
+
     def charge(self, *, reference: str, amount_cents: int, currency: str, token: str) -> ChargeOutcome:
         """The outcome of the test card `token` (a new charge id for a success)."""
+        if token == self._ANSWER_LOST:
+            raise ConnectionError("tok_answerLost: the card was charged, but the answer was lost")
         outcome = self._OUTCOMES.get(token, ChargeOutcome(DECLINED, message="Unknown payment token."))
         if outcome.status == SUCCEEDED:
             return ChargeOutcome(SUCCEEDED, charge_id=f"ch_fake_{reference}", message=outcome.message)
@@ -108,6 +114,8 @@ class FakeGateway:
         """What `charge` answered for this reference and token."""
         if token is None:
             return None
+        if token == self._ANSWER_LOST:
+            return ChargeOutcome(SUCCEEDED, charge_id=f"ch_fake_{reference}", message="Approved")
         return self.charge(reference=reference, amount_cents=0, currency="", token=token)
 
     def refund(self, *, charge_id: str, amount_cents: int, reference: str | None = None) -> None:
