@@ -61,7 +61,14 @@ def test_production_without_a_metrics_token_warns_at_start(server_factory):
 
 
 def test_with_a_metrics_token_metrics_need_it(server_factory):
-    server = server_factory(WORKERS=2, THREADS=2, APP_ENV="production", ALLOW_TEST_PAYMENTS="1", METRICS_TOKEN="tok")
+    server = server_factory(
+        WORKERS=2,
+        THREADS=2,
+        APP_ENV="production",
+        ALLOW_TEST_PAYMENTS="1",
+        ALLOW_PER_PROCESS_LIMITS="1",
+        METRICS_TOKEN="tok",
+    )
     assert "METRICS_TOKEN is not set" not in server.log()
     _assert_json_error(requests.get(f"{server.url}/metrics", timeout=30), 401, "unauthorized")
     scraped = requests.get(f"{server.url}/metrics", headers={"Authorization": "Bearer tok"}, timeout=30)
