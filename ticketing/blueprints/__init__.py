@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import aliases, auth, events, health, orders, seats
+from . import aliases, auth, events, health, orders, organizations, organizer, seats, venues
 
 
 def register_blueprints(api: Api) -> None:
     """Register every blueprint on the app behind `api`."""
-    for module in (health, auth, events, seats, aliases, orders):
+    for module in (health, auth, events, seats, aliases, orders, organizations, venues, organizer):
         api.register_blueprint(module.blp)
