@@ -21,14 +21,19 @@ blp = Blueprint("events", __name__, url_prefix="/events", description="Events an
 
 @blp.route("")
 @blp.response(200, EventListEnvelope)
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
 def list_events():
-    """Every event with its seat counts."""
+    """Every event on sale, closed or cancelled, with its seat counts; with a token, also the drafts of
+    the caller's organizations."""
     return controller.list_events()
 
 
 @blp.route("/<id:event_id>")
 @blp.response(200, EventEnvelope)
-@blp.alt_response(404, description="event_not_found")
+@blp.alt_response(404, description="event_not_found (also a draft, to anyone outside its organization)")
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
 def get_event(event_id):
     """One event with its seat counts."""
     return controller.get_event(event_id)
@@ -51,6 +56,8 @@ def list_event_seats(query, event_id):
 @blp.response(200, ChangesEnvelope)
 @blp.alt_response(400, description="validation_error: a bad cursor or wait")
 @blp.alt_response(404, description="event_not_found")
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
 def list_event_changes(query, event_id):
     """The seats whose status changed after the cursor `since`, oldest first, each once with its latest
     status; with `wait`, the request is held until a change arrives or the wait runs out. Complete

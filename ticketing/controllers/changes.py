@@ -10,12 +10,14 @@ import orjson
 from flask import Response, current_app
 
 from ..clock import current_clock
+from ..security import optional_user_id
 from ..services import changes
 
 
 def event_changes(event_id: int, query: dict) -> Response:
     feed = changes.follow_feed(
         event_id=event_id,
+        viewer_id=optional_user_id(),
         since=query.get("since"),
         wait_seconds=query["wait"],
         clock=current_clock(),

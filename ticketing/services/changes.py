@@ -15,6 +15,7 @@ from ..errors import EventNotFoundError, InvalidRequestError
 from ..extensions import db
 from ..models import effective_status
 from . import versions
+from .catalogue import event_is_visible
 from .expiry import expire_seats_due
 
 # Blocks until the event may have changes for a follower at `after`, or `timeout` seconds pass.
@@ -53,6 +54,7 @@ def read_changes(*, event_id: int, since: int | None, now: datetime) -> Feed:
 def follow_feed(
     *,
     event_id: int,
+    viewer_id: int | None,
     since: int | None,
     wait_seconds: float,
     clock: Callable[[], datetime],
@@ -60,8 +62,11 @@ def follow_feed(
 ) -> Feed:
     """Read the feed; with nothing new and `wait_seconds` > 0, wait for a change, then read again.
 
-    While waiting the request holds no transaction and no connection.
+    While waiting the request holds no transaction and no connection. A draft is a missing event to
+    anyone outside its organization.
     """
+    if not event_is_visible(event_id=event_id, viewer_id=viewer_id):
+        raise EventNotFoundError()
     deadline = time.monotonic() + wait_seconds
     expire_seats_due(event_id=event_id, now=clock())
     while True:
