@@ -45,6 +45,10 @@ def close(event_id: int) -> dict:
     return {"message": f"Event {event.name} is closed: no more holds or orders", "event": event_json(event)}
 
 
+def _seats(count: int) -> str:
+    return f"{count} seat" if count == 1 else f"{count} seats"
+
+
 def _distinct(seat_ids: list[int]) -> list[int]:
     if len(set(seat_ids)) != len(seat_ids):
         raise InvalidRequestError(details={"seat_ids": ["A seat appears more than once."]})
@@ -56,10 +60,10 @@ def block(event_id: int, data: dict) -> dict:
         user_id=current_user_id(), event_id=event_id, seat_ids=_distinct(data["seat_ids"]), clock=current_clock()
     )
     reason = f" ({data['reason']})" if data.get("reason") else ""
-    return {"message": f"{len(blocked)} seats taken off sale{reason}", "blocked": blocked}
+    return {"message": f"{_seats(len(blocked))} taken off sale{reason}", "blocked": blocked}
 
 
 def unblock(event_id: int, data: dict) -> dict:
     seat_ids = _distinct(data["seat_ids"])
     unblocked = service.unblock_seats(user_id=current_user_id(), event_id=event_id, seat_ids=seat_ids)
-    return {"message": f"{len(unblocked)} seats back on sale", "unblocked": unblocked}
+    return {"message": f"{_seats(len(unblocked))} back on sale", "unblocked": unblocked}
