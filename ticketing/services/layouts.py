@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import marshmallow as ma
+from marshmallow.exceptions import SCHEMA
 
 from ..errors import InvalidRequestError
 from ..schemas.layout import MAX_SEATS_PER_VENUE, LayoutSchema
@@ -40,6 +41,8 @@ def error_paths(messages, prefix: str = "") -> dict[str, list[str]]:
         for key, value in messages.items():
             if isinstance(key, int):  # a list's item
                 path = f"{prefix}[{key}]"
+            elif key == SCHEMA:  # the object itself ("Invalid input type."): its own place
+                path = prefix
             elif prefix:
                 path = f"{prefix}.{key}"
             else:
