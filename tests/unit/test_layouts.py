@@ -65,7 +65,7 @@ def test_the_example_arena_has_20000_seats_in_25_sections_and_fits_a_request():
     assert len(json.dumps(layout("arena"), separators=(",", ":"))) < 1024 * 1024  # MAX_CONTENT_LENGTH by default
 
 
-def test_positions_default_to_the_number_and_the_rows_index_across_sections():
+def test_positions_default_to_the_number_and_the_rows_index_in_its_section():
     checked = validate_layout(
         {
             "sections": [
@@ -84,6 +84,19 @@ def test_positions_default_to_the_number_and_the_rows_index_across_sections():
         ("Left B5", 5.0, 1.0),
         ("Right A1", -3.0, 2.0),
         ("Right A2", 2.0, 9.5),
+    ]
+    second = validate_layout(
+        {
+            "sections": [
+                {"name": "Left", "rows": [{"name": "A", "seats": 1}]},
+                {"name": "Right", "rows": [{"name": "A", "seats": 1}, {"name": "B", "seats": 1}]},
+            ]
+        }
+    )
+    assert [(seat.label, seat.y) for seat in lay_out(second)] == [
+        ("Left A1", 0.0),
+        ("Right A1", 0.0),
+        ("Right B1", 1.0),
     ]
     assert checked["focal_point"] == {"x": 1.5, "y": 0.0}  # the middle of the first row
 

@@ -165,15 +165,14 @@ def _middle_of_first_row(layout: dict) -> dict:
 def lay_out(layout: dict) -> Iterator[LayoutSeat]:
     """Every seat of a validated layout, section by section, row by row, in the order listed.
 
-    Left-out positions: `x` is the seat's number; `y` is the row's `y`, else the row's index in the
-    whole venue (0 for the first row of the first section, counting on through later sections), so
-    sections without positions are drawn one below the other.
+    Left-out positions: `x` is the seat's number; `y` is the row's `y`, else the row's index in its
+    section's `rows` (from 0). So sections of a venue with several want positions of their own (a row
+    `y`, seats' `x`), or they are drawn over one another.
     """
     several = len(layout["sections"]) > 1
-    index = 0
     for section in layout["sections"]:
         name = section["name"]
-        for row in section["rows"]:
+        for index, row in enumerate(section["rows"]):
             row_y = float(row.get("y", index))
             prefix = _label(name, row["name"], "", several)
             seats = row["seats"]
@@ -196,7 +195,6 @@ def lay_out(layout: dict) -> Iterator[LayoutSeat]:
                         float(spec.get("x", number)),
                         float(spec.get("y", row_y)),
                     )
-            index += 1
 
 
 def categories_of(layout: dict) -> set[str]:
