@@ -252,7 +252,7 @@ def hot_seat(base: str, seat_id: int, tokens: list[str]) -> dict:
 
 def mint_tokens(count: int) -> list[str]:
     """Users made directly in the database with tokens signed by the server's key (for the hot seat)."""
-    for name in ("DATABASE_URL", "JWT_SECRET_KEY", "APP_ENV"):
+    for name in ("DATABASE_URL", "JWT_SECRET_KEY", "APP_ENV", "ALLOW_TEST_PAYMENTS", "ALLOW_PER_PROCESS_LIMITS"):
         os.environ[name] = app_environment()[name]
     from flask_jwt_extended import create_access_token
 
