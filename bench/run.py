@@ -12,7 +12,8 @@ override them for a comparison. The first line printed says which configuration 
 Scenarios: (1) lock random seats of a 1,000-seat event, 64 connections; (2) the same on a
 100,000-seat event; (3) hot seat: 1,000 clients at one seat at once; (4) the full seat map of the
 100,000-seat event, 4 connections, then with If-None-Match; (5) a purchase mix (lock 2, order,
-pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4). Prints each scenario's
+pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4); (8) a 100,000-seat venue
+becoming an event (POST /organizations/<id>/events, bench/create_event.py). Prints each scenario's
 requests/s, p50 and p99 latency and status counts, then a summary table; exits 1 if any request
 got a 5xx. Needs wrk (Debian package `wrk`) and a PostgreSQL server (BENCH_DATABASE_URL).
 """
@@ -428,6 +429,11 @@ def main() -> int:
         show("(5) purchase mix", purchase)
         log(f"  complete purchases: {purchase['purchases_per_s']:.0f}/s")
         purchase_event = json.load(urllib.request.urlopen(f"{server.url}/events/{buy}"))["event"]
+
+        import create_event  # bench/create_event.py (it imports this module's helpers)
+
+        creations = create_event.measure(server, runs=3)
+        log(f"(8) a 100,000-seat venue becomes an event: median {statistics.median(creations):.2f} s")
     finally:
         server.stop()
 
@@ -444,6 +450,7 @@ def main() -> int:
     log(f"{'(5) complete purchases/s':34} {results['(5) purchase mix']['purchases_per_s']:9.0f}")
     log(f"{'(6) seeding 100,000 seats':34} {seed_seconds:8.2f} s")
     log(f"{'(7) peak worker RSS after maps':34} {rss:8.0f} MB")
+    log(f"{'(8) 100,000-seat event from a venue':34} {statistics.median(creations):8.2f} s")
     log(
         f"purchase event afterwards: {purchase_event['booked']} booked, {purchase_event['locked']} locked, "
         f"{purchase_event['available']} available of {purchase_event['seat_count']}"

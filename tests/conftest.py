@@ -27,6 +27,7 @@ from .databases import (
 )
 from .gunicorn_server import servers
 from .helpers import TEST_LIMITS
+from .organizers import Organizers
 from .race_support import Backdoor
 
 _emails = itertools.count(1)
@@ -159,6 +160,12 @@ class Api:
 @pytest.fixture
 def api(app, client) -> Api:
     return Api(app, client)
+
+
+@pytest.fixture
+def organizers(api) -> Organizers:
+    """Organizations, venues and events made through the API (tests/organizers.py)."""
+    return Organizers(api)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -17,12 +19,14 @@ from marshmallow import ValidationError
 
 from config import ConfigurationError, check_start, start_warnings
 
-from .clock import current_time
+from .cli_organizers import COMMANDS as ORGANIZER_COMMANDS
+from .clock import current_clock, current_time
 from .errors import EmailTakenError
 from .extensions import db
 from .schemas.auth import RegisterSchema
 from .services import auth as auth_service
 from .services import catalogue
+from .services.demo import seed_demo_organizer
 from .services.expiry import expire_due, forget_revoked_tokens
 from .services.payments import reconcile_payments
 from .services.seeding import parse_rows, seed_event
@@ -33,6 +37,8 @@ log = logging.getLogger(__name__)
 DEMO_EVENT = {"name": "Demo concert", "rows": "A-J", "per_row": 20, "price_cents": 0}
 # A second demo event with a price, so that the page's payment step can be tried with the test cards.
 DEMO_PAID_EVENT = {"name": "Demo theatre (25.00 a seat)", "rows": "A-H", "per_row": 16, "price_cents": 2500}
+# The example theatre (stalls and balcony, three price categories) of the demo organizer's event.
+THEATRE_LAYOUT = Path(__file__).resolve().parent.parent / "docs" / "layouts" / "theatre.json"
 
 
 # A seat's price, at most: far below what a BIGINT of cents holds, and what card gateways take at once.
@@ -140,8 +146,9 @@ def seed_seats_command(name, rows, per_row, price, currency, starts_at):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create the demo events (one free, one priced) when there is no event at all (used by `make run`)."""
-    if catalogue.list_events(now=current_time()):
+    """Create the demo events (one free, one priced, one of the demo organizer's at the example theatre)
+    when there is no event at all (used by `make run`); the demo organizer's login is printed last."""
+    if catalogue.list_events(now=current_time(), viewer_id=None):
         click.echo("Events exist already; no demo event seeded.", err=True)
         return
     free, paid = (
@@ -157,6 +164,13 @@ def seed_demo_command():
     )
     click.echo(f"Seeded demo event {free.id} with {free.seat_count} free seats.", err=True)
     click.echo(f"Seeded demo event {paid.id} with {paid.seat_count} seats at 25.00 USD.", err=True)
+    demo = seed_demo_organizer(theatre_layout=json.loads(THEATRE_LAYOUT.read_text()), clock=current_clock())
+    click.echo(
+        f"Seeded demo event {demo.event_id} with {demo.seat_count} seats in sections and three price categories, "
+        f"organized by organization {demo.organization_id}.",
+        err=True,
+    )
+    click.echo(f"Demo organizer login: {demo.email} / {demo.password}", err=True)
     click.echo(free.id)
 
 
@@ -295,4 +309,6 @@ def run_sweeper(*, interval: float, stop: threading.Event, tidy: Callable[[], di
 def register_commands(app: Flask) -> None:
     """Add the commands to `flask --app wsgi ...`."""
     for command in (seed_seats_command, seed_demo_command, create_user_command, expire_holds_command):
+        app.cli.add_command(command)
+    for command in ORGANIZER_COMMANDS:
         app.cli.add_command(command)

@@ -63,6 +63,22 @@ class SeatNotFoundError(NotFoundError):
     code, message = "seat_not_found", "The seat does not exist."
 
 
+class UserNotFoundError(NotFoundError):
+    code, message = "user_not_found", "There is no account with this email."
+
+
+class OrganizationNotFoundError(NotFoundError):
+    code, message = "organization_not_found", "The organization does not exist."
+
+
+class MemberNotFoundError(NotFoundError):
+    code, message = "member_not_found", "This user is not a member of the organization."
+
+
+class VenueNotFoundError(NotFoundError):
+    code, message = "venue_not_found", "The venue does not exist."
+
+
 class ConflictError(TicketingError):
     status, code, message = 409, "conflict", "The request conflicts with the current state."
 
@@ -77,6 +93,22 @@ class SeatLockedError(ConflictError):
 
 class SeatBookedError(ConflictError):
     code, message = "seat_booked", "The seat is already booked."
+
+
+class SeatBlockedError(ConflictError):
+    code, message = "seat_blocked", "The organizer has taken this seat off sale."
+
+
+class EventNotOnSaleError(ConflictError):
+    code, message = "event_not_on_sale", "This event is not on sale right now."
+
+
+class EventCancelledError(ConflictError):
+    code, message = "event_cancelled", "The event is cancelled and can no longer be changed."
+
+
+class LastOwnerError(ConflictError):
+    code, message = "last_owner", "An organization keeps at least one owner."
 
 
 class SeatNotLockedError(ConflictError):

@@ -24,6 +24,15 @@ def test_events_list_counts_seats_by_state(api, client):
             "available": 8,
             "locked": 2,
             "booked": 0,
+            "blocked": 0,
+            "status": "on_sale",
+            "sales_start": None,
+            "sales_end": None,
+            "venue_id": None,
+            "organization_id": None,
+            "categories": [],
+            "no_orphan_seats": False,
+            "buyer_refunds_until": None,
         }
     ]
     assert client.get(f"/events/{event['id']}").get_json()["event"] == events[0]
@@ -51,6 +60,11 @@ def test_seat_map_is_ordered_by_id_with_labels_and_prices(api, client):
         "price": "12.50",
         "status": "available",
         "is_taken": False,
+        "section": "",
+        "category": None,
+        "accessible": False,
+        "x": None,
+        "y": None,
     }
 
 

@@ -88,13 +88,28 @@ def test_seed_seats_takes_the_largest_price(app, client):
 def test_seed_demo_only_when_empty(app, client):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
-    assert first.exit_code == 0
+    assert first.exit_code == 0, first.output
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     events = client.get("/events").get_json()["events"]
-    assert [(event["seat_count"], event["available"]) for event in events] == [(200, 200), (128, 128)]
-    assert first.output.strip().splitlines()[-1] == str(events[0]["id"])  # the free one, for scripts
+    counts = [(event["seat_count"], event["available"], event["blocked"]) for event in events]
+    assert counts == [(200, 200, 0), (128, 128, 0), (400, 398, 2)]  # the theatre's sound desk is blocked
+    assert first.stdout.strip().splitlines() == [str(events[0]["id"])]  # the free one, alone, for scripts
     prices = {seat["price"] for seat in client.get(f"/events/{events[1]['id']}/seats").get_json()["seats"]}
     assert prices == {"25.00"}
+    theatre = events[2]
+    assert theatre["status"] == "on_sale" and theatre["organization_id"] is not None
+    assert theatre["categories"] == [
+        {"name": "Premium", "price": "45.00"},
+        {"name": "Standard", "price": "30.00"},
+        {"name": "Balcony", "price": "20.00"},
+    ]
+    # The demo organizer's login comes last on stderr, and it works: they see their organization.
+    login = first.stderr.strip().splitlines()[-1]
+    assert login.startswith("Demo organizer login: ")
+    email, password = login.removeprefix("Demo organizer login: ").split(" / ")
+    token = client.post("/auth/login", json={"email": email, "password": password}).get_json()["access_token"]
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert me["organizations"] == [{"id": theatre["organization_id"], "name": "Demo Theatre Company", "role": "owner"}]
 
 
 def test_create_user_asks_for_the_password_twice_hidden(app, client):

@@ -1,11 +1,13 @@
-"""A stateful property test: random runs of lock, release, confirm, order, pay, cancel and clock moves.
+"""A stateful property test: random runs of lock, release, confirm, order, pay, cancel, clock moves, and
+the organizer's block, unblock, publish, close and sales end.
 
-Hypothesis drives the real app through its HTTP routes (Flask test client) as three users on one
-small event (seats A1-A3 priced, B1-B3 free). A small model mirrors each seat and order; every
+Hypothesis drives the real app through its HTTP routes (Flask test client) as three buyers and one
+organizer on one small event made from a venue (seats A1-A3 in a priced category, B1-B3 free), which
+starts as a draft or on sale. A small model mirrors each seat and order and the event's status; every
 answer's status and error code is predicted from the model and asserted, and after every step the
-invariants compare the API's seat map, event counts and orders, and the tickets in the database,
-with the model. The model follows the HTTP contract and, where it is silent, the order of checks
-in `ticketing/services/` (seats.py, orders.py, payments.py).
+invariants compare the API's seat map, status filters, event counts and orders, and the tickets in the
+database, with the model. The model follows the HTTP contract and, where it is silent, the order of
+checks in `ticketing/services/` (seats.py, orders.py, payments.py, sales.py, organizer.py).
 
 CI runs a bounded search; a long one (a few hundred runs of 50 steps on each database):
 
@@ -23,14 +25,21 @@ import pytest
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test
-from sqlalchemy import select, update
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
 
 from ticketing.clock import ManualClock
 from ticketing.extensions import db
 from ticketing.models import Seat, Ticket, format_price, iso
 from ticketing.services.gateways import FakeGateway
-from ticketing.services.seeding import seed_event
 
 FUZZ_LONG = os.environ.get("FUZZ_LONG", "") not in ("", "0")
 
@@ -39,6 +48,7 @@ CHECKOUT_TTL = 180
 MAX_SEATS = 3
 PRICE_CENTS = 2500
 START = datetime(2030, 1, 1, 12, 0, 0)
+STARTS_AT = START + timedelta(days=365)  # the event never starts during a run
 MISSING_ID = 9_000_000_000  # a possible id that matches no row
 TOKENS = ("tok_visa", "tok_chargeDeclined", "tok_processingError", None, "tok_visa")  # visa twice: more sales
 OUTCOME_OF_TOKEN = {"tok_visa": "succeeded", "tok_chargeDeclined": "declined", "tok_processingError": "failed"}
@@ -52,7 +62,19 @@ MACHINE_SETTINGS = hypothesis_settings(
     suppress_health_check=[HealthCheck.too_slow],  # each step is a few HTTP calls
 )
 
-AVAILABLE, LOCKED, BOOKED = "available", "locked", "booked"
+AVAILABLE, LOCKED, BOOKED, BLOCKED = "available", "locked", "booked", "blocked"
+DRAFT, ON_SALE, CLOSED = "draft", "on_sale", "closed"
+LAYOUT = {
+    "sections": [
+        {
+            "name": "",
+            "rows": [
+                {"name": "A", "seats": [{"number": n, "category": "Stalls"} for n in (1, 2, 3)]},
+                {"name": "B", "seats": 3},
+            ],
+        }
+    ]
+}
 PENDING, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED = "pending_payment", "paid", "payment_failed", "cancelled", "expired"
 
 
@@ -82,6 +104,9 @@ class SeatModel:
     def book(self) -> None:
         self.status, self.until = BOOKED, None
 
+    def block(self) -> None:
+        self.status, self.holder, self.until, self.order_id = BLOCKED, None, None, None
+
 
 @dataclass
 class OrderModel:
@@ -106,7 +131,7 @@ class Expected:
 
 
 def _clear_bookings(app) -> None:
-    """Empty every table but the accounts, so the three users (and their tokens) serve every run."""
+    """Empty every table but the accounts, so the users (and their tokens) serve every run."""
     with app.app_context(), db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in ("users", "revoked_tokens"):
@@ -117,7 +142,8 @@ class BookingMachine(RuleBasedStateMachine):
     """One run: a fresh event and clock; the app and its users are set by the test."""
 
     app = None
-    users: list[dict] = []
+    users: list[dict] = []  # the buyers
+    organizer: dict = {}  # owner of the event's organization (never buys)
     orders = Bundle("orders")
 
     def __init__(self) -> None:
@@ -126,22 +152,69 @@ class BookingMachine(RuleBasedStateMachine):
         self.clock = ManualClock(START)
         self.app.extensions["clock"] = self.clock
         self.client = self.app.test_client()
+        self.event_id = self.make_draft()
+        self.event_status = DRAFT
+        self.sales_end: datetime | None = None
         with self.app.app_context():
-            event = seed_event(name="Fuzz", rows=["A", "B"], per_row=3, price_cents=0, currency="EUR", starts_at=None)
-            db.session.execute(
-                update(Seat).where(Seat.event_id == event.id, Seat.row == "A").values(price_cents=PRICE_CENTS)
-            )
-            db.session.commit()
             rows = db.session.execute(select(Seat.id, Seat.label, Seat.price_cents).order_by(Seat.id)).all()
-        self.event_id = event.id
+            db.session.remove()
         self.seats = [SeatModel(id=id_, label=label, price_cents=price) for id_, label, price in rows]
+        assert [seat.price_cents for seat in self.seats] == [PRICE_CENTS] * 3 + [0] * 3
         self.by_id = {seat.id: seat for seat in self.seats}
         self.model_orders: dict[int, OrderModel] = {}
         self.tickets: dict[int, tuple[int, int | None]] = {}  # seat id -> (user index, order id)
         self.keys = itertools.count(1)
         self.used_keys: list[str] = []
 
+    def make_draft(self) -> int:
+        """The organizer's organization, venue and draft event, made through the API."""
+        headers = self.organizer["headers"]
+
+        def made(path: str, body: dict, key: str) -> int:
+            response = self.client.post(path, json=body, headers=headers)
+            assert response.status_code == 201, response.get_json()
+            return response.get_json()[key]["id"]
+
+        organization_id = made("/organizations", {"name": "Fuzz"}, "organization")
+        venue_id = made(f"/organizations/{organization_id}/venues", {"name": "Hall", "layout": LAYOUT}, "venue")
+        event = {
+            "name": "Fuzz",
+            "venue_id": venue_id,
+            "starts_at": iso(STARTS_AT),
+            "currency": "EUR",
+            "categories": [{"name": "Stalls", "price": format_price(PRICE_CENTS)}],
+        }
+        return made(f"/organizations/{organization_id}/events", event, "event")
+
+    @initialize(publish=st.sampled_from([True, True, True, False]))
+    def start(self, publish):
+        """Most runs start on sale; some start as a draft (for a while, or for good)."""
+        if publish:
+            self.publish_or_close(by_organizer=True, action="publish")
+
     # -- helpers ---------------------------------------------------------------------------------
+
+    def on_sale(self) -> bool:
+        """The event sells now (on sale, before its sales end; it never starts during a run)."""
+        return self.event_status == ON_SALE and (self.sales_end is None or self.now < self.sales_end)
+
+    def not_selling(self) -> Expected | None:
+        """What a buyer's hold or order gets before its seats are looked at, if the event refuses it."""
+        if self.event_status == DRAFT:
+            return Expected(404, "seat_not_found")  # a draft is missing to anyone outside its organization
+        if not self.on_sale():
+            return Expected(409, "event_not_on_sale")
+        return None
+
+    def organizer_refusal(self, by_organizer: bool) -> Expected | None:
+        """A buyer trying an organizer's route: a draft is missing, an event buyers see is forbidden."""
+        if by_organizer:
+            return None
+        return Expected(404, "event_not_found") if self.event_status == DRAFT else Expected(403, "forbidden")
+
+    def viewer_headers(self, user: int) -> dict:
+        """Whose eyes the invariants use for a buyer: the organizer's while the event is a draft."""
+        return self.organizer["headers"] if self.event_status == DRAFT else self.headers(user)
 
     @property
     def now(self) -> datetime:
@@ -202,8 +275,12 @@ class BookingMachine(RuleBasedStateMachine):
     def lock(self, user, position, as_holder):
         user, seat = self.target(user, position, as_holder)
         state = seat.state(self.now)
-        if state == BOOKED:
+        if refused := self.not_selling():
+            expected = refused
+        elif state == BOOKED:
             expected = Expected(409, "seat_booked")
+        elif state == BLOCKED:
+            expected = Expected(409, "seat_blocked")
         elif state == LOCKED and seat.holder != user:
             expected = Expected(409, "seat_locked")
         elif state == LOCKED and seat.order_id is not None:
@@ -270,9 +347,14 @@ class BookingMachine(RuleBasedStateMachine):
             state = seat.state(now)
             return state == AVAILABLE or (state == LOCKED and seat.holder == user and seat.order_id is None)
 
+        blocked = [seat.id for seat in chosen if seat.status == BLOCKED]
         unavailable = [seat.id for seat in chosen if not welcome(seat)]
         already_mine = sum(1 for seat in chosen if seat.state(now) == LOCKED)
-        if unavailable:
+        if refused := self.not_selling():
+            expected = refused
+        elif blocked:
+            expected = Expected(409, "seat_blocked", {"blocked": blocked})
+        elif unavailable:
             expected = Expected(409, "seats_unavailable", {"unavailable": unavailable})
         elif self.live_holds(user) - already_mine + len(chosen) > MAX_SEATS:
             expected = Expected(409, "hold_limit_reached")
@@ -401,6 +483,70 @@ class BookingMachine(RuleBasedStateMachine):
             self.check_order_body(body["order"], order)
 
     @rule(
+        positions=st.lists(st.integers(0, 5), min_size=1, max_size=4, unique=True),
+        by_organizer=st.sampled_from([True, True, True, False]),
+        user=st.integers(0, 2),
+    )
+    def block(self, positions, by_organizer, user):
+        chosen = sorted((self.seats[position] for position in positions), key=lambda seat: seat.id)
+        taken = [seat.id for seat in chosen if seat.state(self.now) in (LOCKED, BOOKED)]
+        if refused := self.organizer_refusal(by_organizer):
+            expected = refused
+        elif taken:
+            expected = Expected(409, "seats_unavailable", {"unavailable": taken})
+        else:
+            expected = Expected(200)
+        headers = self.organizer["headers"] if by_organizer else self.headers(user)
+        seat_ids = [self.seats[position].id for position in positions]
+        response = self.client.post(
+            f"/events/{self.event_id}/seats/block", json={"seat_ids": seat_ids}, headers=headers
+        )
+        body = self.check(response, expected, f"{'organizer' if by_organizer else f'user {user}'} blocks {seat_ids}")
+        if expected.status == 200:
+            assert body["blocked"] == sorted(seat_ids)
+            for seat in chosen:
+                seat.block()
+
+    @rule(
+        positions=st.lists(st.integers(0, 5), min_size=1, max_size=4, unique=True),
+        by_organizer=st.sampled_from([True, True, True, False]),
+        user=st.integers(0, 2),
+    )
+    def unblock(self, positions, by_organizer, user):
+        chosen = sorted((self.seats[position] for position in positions), key=lambda seat: seat.id)
+        expected = self.organizer_refusal(by_organizer) or Expected(200)
+        headers = self.organizer["headers"] if by_organizer else self.headers(user)
+        seat_ids = [self.seats[position].id for position in positions]
+        response = self.client.post(
+            f"/events/{self.event_id}/seats/unblock", json={"seat_ids": seat_ids}, headers=headers
+        )
+        body = self.check(response, expected, f"{'organizer' if by_organizer else f'user {user}'} unblocks {seat_ids}")
+        if expected.status == 200:
+            was_blocked = [seat for seat in chosen if seat.status == BLOCKED]
+            assert body["unblocked"] == [seat.id for seat in was_blocked]
+            for seat in was_blocked:
+                seat.free()
+
+    @rule(by_organizer=st.sampled_from([True, True, True, False]), action=st.sampled_from(["publish", "close"]))
+    def publish_or_close(self, by_organizer, action):
+        expected = self.organizer_refusal(by_organizer) or Expected(200)
+        headers = self.organizer["headers"] if by_organizer else self.headers(0)
+        response = self.client.post(f"/events/{self.event_id}/{action}", headers=headers)
+        body = self.check(response, expected, f"{'organizer' if by_organizer else 'user 0'} {action}")
+        if expected.status == 200:
+            self.event_status = ON_SALE if action == "publish" else CLOSED
+            assert body["event"]["status"] == self.event_status
+
+    @rule(seconds=st.one_of(st.none(), st.integers(-30, 300)))
+    def set_sales_end(self, seconds):
+        """The organizer moves the end of sales (None: no end) relative to now; the clock may pass it."""
+        sales_end = None if seconds is None else self.now + timedelta(seconds=seconds)
+        body = {"sales_end": None if sales_end is None else iso(sales_end)}
+        response = self.client.patch(f"/events/{self.event_id}", json=body, headers=self.organizer["headers"])
+        self.check(response, Expected(200), f"organizer sets sales_end {sales_end}")
+        self.sales_end = sales_end
+
+    @rule(
         seconds=st.one_of(
             st.integers(1, 20),
             st.sampled_from([HOLD_TTL - 1, HOLD_TTL, HOLD_TTL + 1, CHECKOUT_TTL - 1, CHECKOUT_TTL, CHECKOUT_TTL + 1]),
@@ -442,6 +588,9 @@ class BookingMachine(RuleBasedStateMachine):
     def seat_maps_agree_with_the_model(self):
         for user in range(3):
             response = self.client.get(f"/events/{self.event_id}/seats", headers=self.headers(user))
+            if self.event_status == DRAFT:  # buyers do not know a draft exists
+                assert response.status_code == 404 and response.get_json()["code"] == "event_not_found"
+                continue
             assert response.status_code == 200
             listed = response.get_json()["seats"]
             assert [seat["id"] for seat in listed] == [seat.id for seat in self.seats]
@@ -450,22 +599,27 @@ class BookingMachine(RuleBasedStateMachine):
 
     @invariant()
     def status_filters_partition_the_seats(self):
-        for status in (AVAILABLE, LOCKED, BOOKED):
-            response = self.client.get(f"/seats?event_id={self.event_id}&status={status}")
-            listed = [seat["id"] for seat in response.get_json()["seats"]]
+        anonymous_sees = self.event_status != DRAFT
+        for status in (AVAILABLE, LOCKED, BOOKED, BLOCKED):
             expected = [seat.id for seat in self.seats if seat.state(self.now) == status]
-            assert listed == expected, f"status={status}: {listed} vs model {expected}"
+            for headers in ({}, self.organizer["headers"]):
+                response = self.client.get(f"/seats?event_id={self.event_id}&status={status}", headers=headers)
+                listed = [seat["id"] for seat in response.get_json()["seats"]]
+                shown = expected if (headers or anonymous_sees) else []
+                assert listed == shown, f"status={status}: {listed} vs model {shown}"
 
     @invariant()
     def event_counts_add_up(self):
-        event = self.client.get(f"/events/{self.event_id}").get_json()["event"]
+        response = self.client.get(f"/events/{self.event_id}", headers=self.viewer_headers(0))
+        event = response.get_json()["event"]
         states = [seat.state(self.now) for seat in self.seats]
-        assert event["seat_count"] == len(self.seats)
-        assert event["available"] + event["locked"] + event["booked"] == event["seat_count"]
-        assert (event["available"], event["locked"], event["booked"]) == (
+        assert event["status"] == self.event_status and event["seat_count"] == len(self.seats)
+        assert event["available"] + event["locked"] + event["booked"] + event["blocked"] == event["seat_count"]
+        assert (event["available"], event["locked"], event["booked"], event["blocked"]) == (
             states.count(AVAILABLE),
             states.count(LOCKED),
             states.count(BOOKED),
+            states.count(BLOCKED),
         ), event
 
     @invariant()
@@ -506,5 +660,5 @@ def settings():
 def test_booking_state_machine(app, api):
     """Runs on SQLite and PostgreSQL (through the `app` fixture's `database_url`)."""
     users = [api.user() for _ in range(3)]
-    machine = type("BookingRun", (BookingMachine,), {"app": app, "users": users})
+    machine = type("BookingRun", (BookingMachine,), {"app": app, "users": users, "organizer": api.user()})
     run_state_machine_as_test(machine, settings=MACHINE_SETTINGS)

@@ -14,7 +14,10 @@ blp = Blueprint("seed-aliases", __name__, description="Seed-compatible aliases o
 @blp.route("/lock/<id:seat_id>", methods=["POST"])
 @blp.response(200, LockResult)
 @blp.alt_response(404, codes=["seat_not_found"])
-@blp.alt_response(409, codes=["seat_locked", "seat_booked", "seat_in_order", "hold_limit_reached"])
+@blp.alt_response(
+    409,
+    codes=["seat_locked", "seat_booked", "seat_blocked", "seat_in_order", "hold_limit_reached", "event_not_on_sale"],
+)
 @blp.alt_response(
     503, codes=["busy", "database_unavailable"], description="the seat's row could not be had in time; retry"
 )
@@ -44,7 +47,10 @@ def confirm_by_path(seat_id):
 @blp.arguments(SeatIdBody)
 @blp.response(200, LockResult)
 @blp.alt_response(404, codes=["seat_not_found"])
-@blp.alt_response(409, codes=["seat_locked", "seat_booked", "seat_in_order", "hold_limit_reached"])
+@blp.alt_response(
+    409,
+    codes=["seat_locked", "seat_booked", "seat_blocked", "seat_in_order", "hold_limit_reached", "event_not_on_sale"],
+)
 @blp.alt_response(
     503, codes=["busy", "database_unavailable"], description="the seat's row could not be had in time; retry"
 )

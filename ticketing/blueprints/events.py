@@ -21,14 +21,19 @@ blp = Blueprint("events", __name__, url_prefix="/events", description="Events an
 
 @blp.route("")
 @blp.response(200, EventListEnvelope)
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
 def list_events():
-    """Every event with its seat counts."""
+    """Every event on sale, closed or cancelled, with its seat counts; with a token, also the drafts of
+    the caller's organizations."""
     return controller.list_events()
 
 
 @blp.route("/<id:event_id>")
 @blp.response(200, EventEnvelope)
-@blp.alt_response(404, codes=["event_not_found"])
+@blp.alt_response(404, codes=["event_not_found"], description="also a draft, to anyone outside its organization")
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
 def get_event(event_id):
     """One event with its seat counts."""
     return controller.get_event(event_id)
@@ -58,6 +63,8 @@ def list_event_seats(query, event_id):
     description="this client address already has MAX_HELD_FEEDS_PER_ADDRESS requests with `wait` held open "
     "(see Retry-After); a request without `wait` is still answered",
 )
+@blp.doc(**BEARER_OPTIONAL)
+@jwt_required(optional=True)
 def list_event_changes(query, event_id):
     """The seats whose status changed after the cursor `since`, oldest first, each once with its latest
     status; with `wait`, the request is held until a change arrives or the wait runs out. Complete

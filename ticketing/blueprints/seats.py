@@ -39,7 +39,10 @@ def get_seat(seat_id):
 @blp.route("/<id:seat_id>/lock", methods=["POST"])
 @blp.response(200, LockResult)
 @blp.alt_response(404, codes=["seat_not_found"])
-@blp.alt_response(409, codes=["seat_locked", "seat_booked", "seat_in_order", "hold_limit_reached"])
+@blp.alt_response(
+    409,
+    codes=["seat_locked", "seat_booked", "seat_blocked", "seat_in_order", "hold_limit_reached", "event_not_on_sale"],
+)
 @blp.alt_response(
     503, codes=["busy", "database_unavailable"], description="the seat's row could not be had in time; retry"
 )

@@ -12,6 +12,7 @@ from ..clock import current_time
 from ..protection import counted_login
 from ..security import SESSION_CLAIM, login_session_id
 from ..services import auth as auth_service
+from ..services import organizations
 from .presenters import user_json
 
 
@@ -45,7 +46,12 @@ def refresh() -> dict:
 
 
 def me() -> dict:
-    return {"user": user_json(current_user, with_role=True)}
+    mine = organizations.list_organizations(user_id=current_user.id)
+    # Beside the user, whose object keeps exactly the fields it always had.
+    return {
+        "user": user_json(current_user, with_role=True),
+        "organizations": [{"id": o.id, "name": o.name, "role": o.role} for o in mine],
+    }
 
 
 def logout() -> dict:

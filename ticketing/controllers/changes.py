@@ -16,6 +16,7 @@ from flask import Response, current_app, request
 
 from .. import holding
 from ..clock import current_clock
+from ..security import optional_user_id
 from ..services import changes
 
 
@@ -33,6 +34,7 @@ def event_changes(event_id: int, query: dict) -> Response:
 
     feed = changes.follow_feed(
         event_id=event_id,
+        viewer_id=optional_user_id(),
         since=query.get("since"),
         deadline=deadline,
         clock=current_clock(),

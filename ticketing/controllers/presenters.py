@@ -20,7 +20,23 @@ def event_json(event: EventSummary) -> dict:
         "available": event.available,
         "locked": event.locked,
         "booked": event.booked,
+        "blocked": event.blocked,
+        "status": event.status,
+        "sales_start": iso(event.sales_start),
+        "sales_end": iso(event.sales_end),
+        "venue_id": event.venue_id,
+        "organization_id": event.organization_id,
+        "categories": [{"name": c.name, "price": format_price(c.price_cents)} for c in event.categories],
+        "no_orphan_seats": event.no_orphan_seats,
+        "buyer_refunds_until": iso(event.buyer_refunds_until),
     }
+
+
+def _position(value: float | None) -> float | int | None:
+    # 12.0 -> 12: the map of a 100,000-seat event is smaller, and reads as the layout was written.
+    if value is not None and value.is_integer():
+        return int(value)
+    return value
 
 
 def seat_json(seat, *, now: datetime, viewer_id: int | None) -> dict:
@@ -35,6 +51,11 @@ def seat_json(seat, *, now: datetime, viewer_id: int | None) -> dict:
         "price": format_price(seat.price_cents),
         "status": status,
         "is_taken": is_taken(status, seat.order_id),
+        "section": seat.section,
+        "category": seat.category,
+        "accessible": bool(seat.accessible),
+        "x": _position(seat.x),
+        "y": _position(seat.y),
     }
     if status == LOCKED and viewer_id is not None and seat.holder_id == viewer_id:
         body["locked_by_me"] = True

@@ -70,10 +70,10 @@ def _chunk_json(rows, now: datetime, viewer: int | None) -> bytes:
 
 
 def _build(event_id: int, status: str | None, now: datetime, viewer: int | None) -> bytes:
-    parts = [
-        _chunk_json(rows, now, viewer)
-        for rows in catalogue.seat_map_rows(event_id=event_id, status=status, now=now, chunk_size=_CHUNK)
-    ]
+    rows_in_chunks = catalogue.seat_map_rows(
+        event_id=event_id, status=status, now=now, chunk_size=_CHUNK, viewer_id=viewer
+    )
+    parts = [_chunk_json(rows, now, viewer) for rows in rows_in_chunks]
     return b'{"event_id":%d,"seats":[%s]}' % (event_id, b",".join(part for part in parts if part))
 
 
@@ -99,6 +99,8 @@ def _bodies(tag: str, event_id: int, status: str | None, now: datetime, viewer: 
 def event_seat_map(event_id: int, query: dict) -> Response:
     """`GET /events/<id>/seats`: the map, a 304 when the client's copy is current, gzip on request."""
     now, viewer = current_time(), optional_user_id()
+    if not catalogue.event_is_visible(event_id=event_id, viewer_id=viewer):
+        raise EventNotFoundError()  # missing, or a draft of an organization the caller is not in
     version = catalogue.map_version(event_id=event_id, now=now)
     if version is None:
         raise EventNotFoundError()

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    false,
     literal_column,
     or_,
     text,
@@ -24,8 +27,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import BigId
 
-AVAILABLE, LOCKED, BOOKED = "available", "locked", "booked"
-SEAT_STATUSES = (AVAILABLE, LOCKED, BOOKED)
+AVAILABLE, LOCKED, BOOKED, BLOCKED = "available", "locked", "booked", "blocked"
+# `blocked`: the organizer took the seat off sale (nobody holds it; only an unblock frees it).
+SEAT_STATUSES = (AVAILABLE, LOCKED, BOOKED, BLOCKED)
 # A literal, so that the partial index on locked seats also serves prepared statements.
 _LOCKED_LITERAL = literal_column(f"'{LOCKED}'")
 
@@ -58,9 +62,15 @@ class Seat(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"))
-    label: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(80))
     row: Mapped[str] = mapped_column(String(10))
     number: Mapped[int] = mapped_column(Integer)
+    # From the venue's layout (services.layouts); "" / None / False / None for seats made by seed-seats.
+    section: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    category: Mapped[str | None] = mapped_column(String(40))
+    accessible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
     price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(10), default=AVAILABLE)
     holder_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))

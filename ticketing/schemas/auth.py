@@ -25,6 +25,12 @@ class UserSchema(Schema):
     name = fields.String(allow_none=True)
 
 
+class MembershipSchema(Schema):
+    id = id_field(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "owner, manager or door"})
+
+
 class UserWithRoleSchema(UserSchema):
     is_admin = fields.Boolean(required=True)
 
@@ -35,6 +41,9 @@ class UserEnvelope(MessageSchema):
 
 class MeEnvelope(Schema):
     user = fields.Nested(UserWithRoleSchema, required=True)
+    organizations = fields.List(
+        fields.Nested(MembershipSchema), required=True, metadata={"description": "The caller's organizations and roles"}
+    )
 
 
 class TokenSchema(Schema):

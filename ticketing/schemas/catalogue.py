@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..models import MAX_ID, SEAT_STATUSES
+from ..models import EVENT_STATUSES, MAX_ID, SEAT_STATUSES
 from .common import DATE_TIME, MONEY, QueryInteger, Schema, id_field, query_id_field
+
+
+class CategorySchema(Schema):
+    name = fields.String(required=True, metadata={"example": "Stalls"})
+    price = fields.String(required=True, metadata=MONEY)
 
 
 class EventSchema(Schema):
@@ -17,6 +22,19 @@ class EventSchema(Schema):
     available = fields.Integer(required=True)
     locked = fields.Integer(required=True)
     booked = fields.Integer(required=True)
+    blocked = fields.Integer(required=True, metadata={"description": "Seats the organizer took off sale"})
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(EVENT_STATUSES),
+        metadata={"description": "Buyers see on_sale, closed and cancelled events; drafts only their organization"},
+    )
+    sales_start = fields.String(allow_none=True, metadata={**DATE_TIME, "description": "Holds and orders from then"})
+    sales_end = fields.String(allow_none=True, metadata={**DATE_TIME, "description": "Holds and orders until then"})
+    venue_id = id_field(allow_none=True, required=True)
+    organization_id = id_field(allow_none=True, required=True)
+    categories = fields.List(fields.Nested(CategorySchema), required=True)
+    no_orphan_seats = fields.Boolean(required=True)
+    buyer_refunds_until = fields.String(allow_none=True, metadata=DATE_TIME)
 
 
 class EventEnvelope(Schema):
@@ -42,6 +60,16 @@ class SeatSchema(Schema):
             "a plain lock leaves it false"
         },
     )
+    section = fields.String(required=True, metadata={"description": '"" when the venue has no sections'})
+    category = fields.String(required=True, allow_none=True, metadata={"example": "Stalls"})
+    accessible = fields.Boolean(required=True)
+    # Raw, not Float: an answer keeps 12 as 12 (the seat map, built without marshmallow, does the same).
+    x = fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={"type": "number", "nullable": True, "description": "Where the layout draws the seat"},
+    )
+    y = fields.Raw(required=True, allow_none=True, metadata={"type": "number", "nullable": True})
     locked_by_me = fields.Boolean(metadata={"description": "Present (true) when the caller holds the lock"})
     lock_expires_at = fields.String(metadata={**DATE_TIME, "description": "Present when the caller holds the lock"})
 

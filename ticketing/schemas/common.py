@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -38,6 +40,88 @@ class EmailText(Text):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return normalise_email(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Name(Text):
+    """A name someone types (an organization, a venue, a row): surrounding blanks are dropped.
+
+    The length is checked on the text as sent and again without the blanks, so that no text the
+    OpenAPI document rules out (longer than `max_length`) is ever taken.
+    """
+
+    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs) -> None:
+        self.max_length = max_length
+        super().__init__(validate=validate.Length(min_length, max_length), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > self.max_length:
+            raise ma.ValidationError(f"Longer than maximum length {self.max_length}.")
+        return text.strip()
+
+
+MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 in any currency: far above any seat's price
+
+
+class Money(fields.Field):
+    """A price: a decimal string ("25.00", "25") or a JSON number; zero or more, at most two decimals.
+
+    Loads as whole cents. NaN, infinities, negatives and a third decimal are refused, never rounded.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"anyOf": [{"type": "string"}, {"type": "number"}], "example": "25.00", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or len(str(value)) > 32:
+            raise ma.ValidationError('Give a price such as "25.00".')
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ma.ValidationError('Give a price such as "25.00".') from None
+        if not amount.is_finite():
+            raise ma.ValidationError("A price is a finite number.")
+        if amount < 0:
+            raise ma.ValidationError("A price cannot be negative.")
+        if amount > Decimal(MAX_PRICE_CENTS) / 100:  # before quantize, which fails on huge numbers
+            raise ma.ValidationError("A price is at most 1000000.00.")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ma.ValidationError("A price has at most two decimals.")
+        cents = int(amount * 100)
+        return cents
+
+
+class UtcDateTime(fields.String):
+    """An ISO 8601 time; one with an offset is converted to UTC, one without is taken as UTC.
+
+    Loads as a naive UTC datetime, the form every timestamp column stores.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metadata={**DATE_TIME, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ma.ValidationError("Give an ISO 8601 time such as 2027-05-01T19:30:00Z.")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ma.ValidationError("Give an ISO 8601 time such as 2027-05-01T19:30:00Z.") from None
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        if not 2000 <= moment.year <= 9000:
+            raise ma.ValidationError("Give a time between the years 2000 and 9000.")
+        return moment
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only (marshmallow's Boolean would also take "yes", 1, "on")."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if type(value) is not bool:
+            raise ma.ValidationError("Must be true or false.")
+        return value
 
 
 class Email(fields.Email):

@@ -1,4 +1,5 @@
-"""Read-only views of events and seats. Every state is computed at `now`."""
+"""Read-only views of events and seats. Every state is computed at `now`; every read is for a viewer
+(a user id, or None for anyone) and shows only the events that viewer may see (services.roles)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,25 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import BOOKED, LOCKED, Event, Seat, effective_status, live_lock, status_filter
+from ..models import (
+    BLOCKED,
+    BOOKED,
+    LOCKED,
+    Event,
+    EventCategory,
+    Seat,
+    effective_status,
+    live_lock,
+    status_filter,
+)
 from . import versions
+from .roles import can_see, visible_events
 
-_booked = func.coalesce(func.sum(case((Seat.status == BOOKED, 1), else_=0)), 0)
+
+@dataclass(frozen=True)
+class CategoryView:
+    name: str
+    price_cents: int
 
 
 @dataclass(frozen=True)
@@ -24,6 +40,15 @@ class EventSummary:
     available: int
     locked: int
     booked: int
+    blocked: int
+    status: str
+    sales_start: datetime | None
+    sales_end: datetime | None
+    venue_id: int | None
+    organization_id: int | None
+    categories: list[CategoryView]
+    no_orphan_seats: bool
+    buyer_refunds_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -38,44 +63,86 @@ class SeatView:
     holder_id: int | None
     locked_until: datetime | None
     order_id: int | None  # the pending order whose checkout holds the seat (live holds only)
+    section: str
+    category: str | None
+    accessible: bool
+    x: float | None
+    y: float | None
 
 
-def _summaries(now: datetime, event_id: int | None = None) -> list[EventSummary]:
-    locked = func.coalesce(func.sum(case((live_lock(now), 1), else_=0)), 0)
-    query = (
-        select(Event.id, Event.name, Event.starts_at, Event.currency, func.count(Seat.id), locked, _booked)
-        .outerjoin(Seat, Seat.event_id == Event.id)
-        .group_by(Event.id, Event.name, Event.starts_at, Event.currency)
-        .order_by(Event.id)
-    )
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _summaries(now: datetime, viewer_id: int | None, event_id: int | None = None) -> list[EventSummary]:
+    events_query = select(Event).where(visible_events(viewer_id)).order_by(Event.id)
+    counts_query = select(
+        Seat.event_id,
+        func.count(Seat.id),
+        _count(live_lock(now)),
+        _count(Seat.status == BOOKED),
+        _count(Seat.status == BLOCKED),
+    ).group_by(Seat.event_id)
+    categories_query = select(EventCategory).order_by(EventCategory.event_id, EventCategory.position)
     if event_id is not None:
-        query = query.where(Event.id == event_id)
+        events_query = events_query.where(Event.id == event_id)
+        counts_query = counts_query.where(Seat.event_id == event_id)
+        categories_query = categories_query.where(EventCategory.event_id == event_id)
+    events = db.session.scalars(events_query).all()
+    if not events:
+        return []
+    if event_id is None:
+        visible_ids = select(Event.id).where(visible_events(viewer_id)).scalar_subquery()
+        counts_query = counts_query.where(Seat.event_id.in_(visible_ids))
+        categories_query = categories_query.where(EventCategory.event_id.in_(visible_ids))
+    counts = {row[0]: row[1:] for row in db.session.execute(counts_query)}
+    categories: dict[int, list[CategoryView]] = {}
+    for category in db.session.scalars(categories_query):
+        categories.setdefault(category.event_id, []).append(CategoryView(category.name, category.price_cents))
     summaries = []
-    for id_, name, starts_at, currency, total, locked_count, booked_count in db.session.execute(query):
+    for event in events:
+        total, locked, booked, blocked = counts.get(event.id, (0, 0, 0, 0))
         summaries.append(
             EventSummary(
-                id=id_,
-                name=name,
-                starts_at=starts_at,
-                currency=currency,
+                id=event.id,
+                name=event.name,
+                starts_at=event.starts_at,
+                currency=event.currency,
                 seat_count=total,
-                available=total - locked_count - booked_count,
-                locked=locked_count,
-                booked=booked_count,
+                available=total - locked - booked - blocked,
+                locked=locked,
+                booked=booked,
+                blocked=blocked,
+                status=event.status,
+                sales_start=event.sales_start,
+                sales_end=event.sales_end,
+                venue_id=event.venue_id,
+                organization_id=event.organization_id,
+                categories=categories.get(event.id, []),
+                no_orphan_seats=event.no_orphan_seats,
+                buyer_refunds_until=event.buyer_refunds_until,
             )
         )
     return summaries
 
 
-def list_events(*, now: datetime) -> list[EventSummary]:
-    """Every event with its seat counts at `now`, by id."""
-    return _summaries(now)
+def list_events(*, now: datetime, viewer_id: int | None) -> list[EventSummary]:
+    """Every event the viewer may see, with its seat counts at `now`, by id."""
+    return _summaries(now, viewer_id)
 
 
-def get_event(*, event_id: int, now: datetime) -> EventSummary | None:
-    """One event with its seat counts at `now`, or None."""
-    found = _summaries(now, event_id)
+def get_event(*, event_id: int, now: datetime, viewer_id: int | None) -> EventSummary | None:
+    """One event with its seat counts at `now`, or None (also when the viewer may not see it)."""
+    found = _summaries(now, viewer_id, event_id)
     return found[0] if found else None
+
+
+def event_is_visible(*, event_id: int, viewer_id: int | None) -> bool:
+    """True when the event exists and the viewer may see it."""
+    row = db.session.execute(select(Event.status, Event.organization_id).where(Event.id == event_id)).first()
+    return row is not None and can_see(
+        db.session, user_id=viewer_id, status=row.status, organization_id=row.organization_id
+    )
 
 
 _SEAT_COLUMNS = (
@@ -89,6 +156,11 @@ _SEAT_COLUMNS = (
     Seat.holder_id,
     Seat.locked_until,
     Seat.order_id,
+    Seat.section,
+    Seat.category,
+    Seat.accessible,
+    Seat.x,
+    Seat.y,
 )
 
 
@@ -107,12 +179,22 @@ def seat_view(row, now: datetime) -> SeatView:
         holder_id=row.holder_id if live else None,
         locked_until=row.locked_until if live else None,
         order_id=row.order_id if live else None,
+        section=row.section,
+        category=row.category,
+        accessible=bool(row.accessible),
+        x=row.x,
+        y=row.y,
     )
 
 
-def _seats_query(*, now: datetime, event_id: int | None, status: str | None):
-    """Seats by id, of one event or all, optionally only those in `status` at `now`."""
-    query = select(*_SEAT_COLUMNS).order_by(Seat.id)
+def _seats_query(*, now: datetime, event_id: int | None, status: str | None, viewer_id: int | None):
+    """Seats by id of the events the viewer may see (of one event, or all), optionally only those in
+    `status` at `now`."""
+    query = (
+        select(*_SEAT_COLUMNS)
+        .where(Seat.event_id.in_(select(Event.id).where(visible_events(viewer_id)).scalar_subquery()))
+        .order_by(Seat.id)
+    )
     if event_id is not None:
         query = query.where(Seat.event_id == event_id)
     if status is not None:
@@ -120,9 +202,11 @@ def _seats_query(*, now: datetime, event_id: int | None, status: str | None):
     return query
 
 
-def list_seats(*, now: datetime, event_id: int | None = None, status: str | None = None) -> list[SeatView]:
-    """Seats by id, of one event or all, optionally only those in `status` at `now`."""
-    query = _seats_query(now=now, event_id=event_id, status=status)
+def list_seats(
+    *, now: datetime, viewer_id: int | None, event_id: int | None = None, status: str | None = None
+) -> list[SeatView]:
+    """Seats by id, of one event or all the viewer may see, optionally only those in `status` at `now`."""
+    query = _seats_query(now=now, event_id=event_id, status=status, viewer_id=viewer_id)
     return [seat_view(row, now) for row in db.session.execute(query)]
 
 
@@ -132,10 +216,12 @@ class SeatPage:
     next_after: int | None  # the last seat's id when more may follow, else None
 
 
-def list_seats_page(*, now: datetime, status: str | None, after: int | None, limit: int) -> SeatPage:
-    """Up to `limit` seats of every event with ids above `after`, by id (keyset pages: each is one
-    index range, however deep), optionally only those in `status` at `now`."""
-    query = _seats_query(now=now, event_id=None, status=status)
+def list_seats_page(
+    *, now: datetime, viewer_id: int | None, status: str | None, after: int | None, limit: int
+) -> SeatPage:
+    """Up to `limit` seats of every event the viewer may see with ids above `after`, by id (keyset
+    pages: each is one index range, however deep), optionally only those in `status` at `now`."""
+    query = _seats_query(now=now, event_id=None, status=status, viewer_id=viewer_id)
     if after is not None:
         query = query.where(Seat.id > after)
     rows = db.session.execute(query.limit(limit + 1)).all()  # one more tells whether a next page exists
@@ -143,16 +229,24 @@ def list_seats_page(*, now: datetime, status: str | None, after: int | None, lim
     return SeatPage(seats=seats, next_after=seats[-1].id if len(rows) > limit else None)
 
 
-def get_seat(*, seat_id: int, now: datetime) -> SeatView | None:
-    """One seat as it is at `now`, or None."""
-    row = db.session.execute(select(*_SEAT_COLUMNS).where(Seat.id == seat_id)).first()
-    return seat_view(row, now) if row is not None else None
+def get_seat(*, seat_id: int, now: datetime, viewer_id: int | None) -> SeatView | None:
+    """One seat as it is at `now`, or None (also when the viewer may not see its event)."""
+    row = db.session.execute(
+        select(*_SEAT_COLUMNS, Event.status.label("event_status"), Event.organization_id)
+        .join(Event, Event.id == Seat.event_id)
+        .where(Seat.id == seat_id)
+    ).first()
+    if row is None or not can_see(
+        db.session, user_id=viewer_id, status=row.event_status, organization_id=row.organization_id
+    ):
+        return None
+    return seat_view(row, now)
 
 
-def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int):
+def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int, viewer_id: int | None):
     """The event's seats by id as plain rows (the seat view's columns, as stored), in chunks of
     `chunk_size`: memory stays flat however big the event."""
-    query = _seats_query(now=now, event_id=event_id, status=status)
+    query = _seats_query(now=now, event_id=event_id, status=status, viewer_id=viewer_id)
     result = db.session.execute(query.execution_options(yield_per=chunk_size))
     yield from result.partitions()
 

@@ -16,6 +16,7 @@ from ..errors import EventNotFoundError, InvalidRequestError
 from ..extensions import db
 from ..models import effective_status
 from . import versions
+from .catalogue import event_is_visible
 from .expiry import expire_seats_due
 
 # Blocks until the event may have changes for a follower at `after`, or `timeout` seconds pass.
@@ -90,6 +91,7 @@ def read_changes(*, event_id: int, since: int | None, now: datetime) -> Feed:
 def follow_feed(
     *,
     event_id: int,
+    viewer_id: int | None,
     since: int | None,
     deadline: float,
     clock: Callable[[], datetime],
@@ -103,8 +105,11 @@ def follow_feed(
     With `hold_for_change`, the wait is handed to the server and None is returned: the request is
     run again later (with the same `deadline`). With `recent` (a request run again because its event
     moved), an answer read for the same cursor a moment ago does instead of a read. While waiting
-    the request holds no transaction and no connection.
+    the request holds no transaction and no connection. A draft is a missing event to anyone outside
+    its organization (checked before a shared answer is used).
     """
+    if not event_is_visible(event_id=event_id, viewer_id=viewer_id):
+        raise EventNotFoundError()
     shared = recent.get(event_id, since) if recent is not None else None
     if shared is not None:
         return shared

@@ -1,10 +1,11 @@
 """The seat ledger: every change of a seat's state is one function here, and nothing else writes seats.
 
-Transitions: hold (and renew), release, put in an order, book, free an order's seats, and write down
-holds that ran out. Each is one Core UPDATE that also stamps `changed_in` with the transaction's change
-stamp and records the event in the write transaction, so the change feed and seat-map versions see
-every change by construction (database.write_transaction). Callers lock the rows first
-(services.row_locks) and decide; the ledger writes what they decided.
+Transitions: hold (and renew), release, put in an order, book, free an order's seats, block and unblock
+(the organizer takes a seat off sale and puts it back), and write down holds that ran out. Each is one
+Core UPDATE that also stamps `changed_in` with the transaction's change stamp and records the event in
+the write transaction, so the change feed and seat-map versions see every change by construction
+(database.write_transaction). Callers lock the rows first (services.row_locks) and decide; the ledger
+writes what they decided.
 
 "Hold" is the customer's word (a seat kept for them for a while); row locks are the database's.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from ..database import change_stamp, note_seat_changes, require_write_transaction
-from ..models import AVAILABLE, BOOKED, LOCKED, Seat, live_lock, run_out_lock
+from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Seat, live_lock, run_out_lock
 
 _SEATS = Seat.__table__
 _HELD = Seat.__table__.alias("held")  # built once: an alias makes new Column objects
@@ -139,6 +140,16 @@ def put_in_order(
 def book(session: Session, seats: Sequence[Row]) -> None:
     """Mark the seats sold (the holder stays on record as the buyer; the address is forgotten)."""
     _write(session, seats, status=BOOKED, locked_until=None, held_from=None)
+
+
+def block(session: Session, seats: Sequence[Row]) -> None:
+    """Take the seats off sale (the caller found them free: no live hold, order or sale to undo)."""
+    _write(session, seats, status=BLOCKED, holder_id=None, locked_until=None, order_id=None, held_from=None)
+
+
+def unblock(session: Session, seats: Sequence[Row]) -> None:
+    """Put blocked seats back on sale."""
+    _write(session, seats, _SEATS.c.status == BLOCKED, status=AVAILABLE)
 
 
 def seats_held_by_orders(seats: Iterable[Row], order_ids: set[int]) -> list[Row]:

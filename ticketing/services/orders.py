@@ -14,12 +14,14 @@ from ..errors import (
     HoldLimitReachedError,
     InvalidRequestError,
     OrderNotCancellableError,
+    SeatBlockedError,
     SeatNotFoundError,
     SeatsUnavailableError,
 )
 from ..extensions import db
 from ..models import (
     AVAILABLE,
+    BLOCKED,
     CANCELLED,
     EXPIRED,
     LOCKED,
@@ -35,7 +37,12 @@ from ..models import (
 from ..models.payment import PROCESSING
 from . import ledger, wording
 from .ledger import HoldLimits
-from .row_locks import select_order_for_update, select_seats_for_update, select_user_for_update
+from .row_locks import (
+    select_order_for_update,
+    select_seats_for_update,
+    select_user_for_update,
+)
+from .sales import require_on_sale, require_visible
 from .seats import Clock
 
 
@@ -70,7 +77,11 @@ def _available_to(seat, user_id: int, now: datetime) -> bool:
 def create_order(
     *, user_id: int, seat_ids: list[int], clock: Clock, checkout_seconds: int, limits: HoldLimits
 ) -> OrderView:
-    """Take every seat for the user until `now + checkout_seconds` in a pending order, or none."""
+    """Take every seat for the user until `now + checkout_seconds` in a pending order, or none.
+
+    The event must sell at `now` (read after the row locks); a draft of another organization's is as
+    absent as missing seats; a blocked seat refuses the whole order.
+    """
     if not seat_ids:
         raise InvalidRequestError(details={"seat_ids": ["Give at least one seat."]})
     if len(set(seat_ids)) != len(seat_ids):
@@ -84,7 +95,16 @@ def create_order(
             raise SeatNotFoundError(wording.missing_seats(missing))
         event_ids = {seat.event_id for seat in seats}
         if len(event_ids) > 1:
+            for event_id in sorted(event_ids):  # a draft's seats are missing ones to outsiders, even here
+                hidden = _as_missing(seat for seat in seats if seat.event_id == event_id)
+                require_visible(session, event_id=event_id, user_id=user_id, hidden=hidden)
             raise InvalidRequestError(details={"seat_ids": ["All seats of an order must belong to one event."]})
+        require_on_sale(session, event_id=next(iter(event_ids)), user_id=user_id, now=now, hidden=_as_missing(seats))
+        blocked = [seat.id for seat in seats if seat.status == BLOCKED]
+        if blocked:
+            raise SeatBlockedError(
+                f"Seats {', '.join(map(str, blocked))} are not for sale.", details={"blocked": blocked}
+            )
         unavailable = [seat.id for seat in seats if not _available_to(seat, user_id, now)]
         if unavailable:
             raise SeatsUnavailableError(
@@ -128,6 +148,11 @@ def create_order(
         )
         view = order_views(session, [order], now)[0]
     return view
+
+
+def _as_missing(seats) -> SeatNotFoundError:
+    """The answer for seats the caller may not see: the one a missing seat gets."""
+    return SeatNotFoundError(f"No seat with id {', '.join(str(seat.id) for seat in seats)}.")
 
 
 def order_seats_for_update(session: Session, orders: list[Order]) -> list:

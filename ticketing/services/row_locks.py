@@ -1,7 +1,8 @@
 """Database row locks (SELECT ... FOR UPDATE) for write transactions, not a customer's hold on a seat.
 
-One order everywhere: the user's row, then orders, then seats by ascending id, so that two
-transactions never wait on each other in a circle. Every helper refuses to run outside
+One order everywhere: the user's row, then an organization, then an event, then orders, then seats by
+ascending id, so that two transactions never wait on each other in a circle. (Customers' holds and
+orders never lock the event's row: only organizers' changes of the event do.) Every helper refuses to run outside
 `write_transaction()`.
 """
 
@@ -14,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from ..database import require_write_transaction
 from ..errors import OrderNotFoundError, UnauthorizedError
-from ..models import Order, Seat, User
+from ..models import Event, Order, Organization, Seat, User
 
 _SEATS = Seat.__table__
 _USERS = User.__table__
+_EVENTS = Event.__table__
+_ORGANIZATIONS = Organization.__table__
 
 
 def select_user_for_update(session: Session, user_id: int) -> None:
@@ -31,6 +34,21 @@ def select_user_for_update(session: Session, user_id: int) -> None:
     query = select(_USERS.c.id).where(_USERS.c.id == user_id).with_for_update(key_share=True)
     if session.connection().execute(query).first() is None:
         raise UnauthorizedError("Your account no longer exists.")
+
+
+def select_organization_for_update(session: Session, organization_id: int) -> None:
+    """Lock the organization's row (if it exists), so that its memberships change one transaction at a
+    time: "is this the last owner?" stays true until COMMIT."""
+    require_write_transaction(session)
+    query = select(_ORGANIZATIONS.c.id).where(_ORGANIZATIONS.c.id == organization_id).with_for_update()
+    session.connection().execute(query)
+
+
+def select_event_for_update(session: Session, event_id: int) -> Row | None:
+    """Lock the event's row (an organizer's change of the event); return it (every column), or None."""
+    require_write_transaction(session)
+    query = select(_EVENTS).where(_EVENTS.c.id == event_id).with_for_update()
+    return session.connection().execute(query).first()
 
 
 def select_seats_for_update(session: Session, seat_ids: Iterable[int]) -> list[Row]:

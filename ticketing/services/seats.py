@@ -15,17 +15,19 @@ from ..errors import (
     HoldLimitReachedError,
     LockExpiredError,
     PaymentRequiredError,
+    SeatBlockedError,
     SeatBookedError,
     SeatInOrderError,
     SeatLockedError,
     SeatNotFoundError,
     SeatNotLockedError,
 )
-from ..models import AVAILABLE, BOOKED, LOCKED, Ticket, effective_status, is_live_lock
+from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Ticket, effective_status, is_live_lock
 from . import ledger
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .row_locks import select_seats_for_update, select_user_for_update
+from .sales import require_on_sale
 
 Clock = Callable[[], datetime]
 
@@ -52,8 +54,9 @@ def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, li
     """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
     The hot path: the user's row, then the seat's row are locked; "now" is read only then, so a hold
-    decided here never overlaps one decided by a transaction that committed before; one UPDATE writes
-    the hold and, for a new hold, checks the limits in the same statement. The per-user count is exact
+    decided here never overlaps one decided by a transaction that committed before; the event must
+    sell at that moment (a draft of another organization's is as absent as a missing seat); one UPDATE
+    writes the hold and, for a new hold, checks the limits in the same statement. The per-user count is exact
     (the user's row is locked); the per-address count is read without a lock of its own, so requests
     from one address at the same instant may pass it by at most the number of them in flight (a lock
     per address would make every user behind one NAT queue on it).
@@ -62,9 +65,12 @@ def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, li
         select_user_for_update(session, user_id)
         seat = _one_seat(session, seat_id)
         now = clock()
+        require_on_sale(session, event_id=seat.event_id, user_id=user_id, now=now, hidden=SeatNotFoundError())
         state = effective_status(seat.status, seat.locked_until, now)
         if state == BOOKED:
             raise SeatBookedError()
+        if state == BLOCKED:
+            raise SeatBlockedError()
         renewing = state == LOCKED
         if renewing and seat.holder_id != user_id:
             raise SeatLockedError()

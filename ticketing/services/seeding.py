@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import insert
 
 from ..database import write_transaction
-from ..models import Event, Seat
+from ..models import ON_SALE, Event, Seat
 
 _ROW_RANGE = re.compile(r"^([A-Z]{1,3})(?:-([A-Z]{1,3}))?$")
 MAX_SEATS_PER_EVENT = 1_000_000
@@ -51,7 +51,7 @@ def parse_rows(spec: str) -> list[str]:
 def seed_event(
     *, name: str, rows: list[str], per_row: int, price_cents: int, currency: str, starts_at: datetime | None
 ) -> SeededEvent:
-    """Create an event with `per_row` seats in each row (labels A1, A2, ...), in one transaction."""
+    """Create an event on sale with `per_row` seats in each row (labels A1, A2, ...), in one transaction."""
     if per_row < 1:
         raise ValueError("per-row must be at least 1")
     if price_cents < 0:
@@ -60,7 +60,7 @@ def seed_event(
     if seat_count > MAX_SEATS_PER_EVENT:
         raise ValueError(f"at most {MAX_SEATS_PER_EVENT} seats per event, asked for {seat_count}")
     with write_transaction() as session:
-        event = Event(name=name, starts_at=starts_at, currency=currency.upper())
+        event = Event(name=name, starts_at=starts_at, currency=currency.upper(), status=ON_SALE)
         session.add(event)
         session.flush()
         seats = [

@@ -34,6 +34,15 @@ export const MESSAGES = Object.freeze({
   hold_limit_reached: "You are holding as many seats as one person may.",
   seat_in_order: "This seat is in your checkout. Pay for it or cancel the order to change it.",
   seats_unavailable: "Some of your seats are no longer available. Pick other seats and try again.",
+  seat_blocked: "This seat is not for sale. Pick another one.",
+  event_not_on_sale: "This event is not on sale right now.",
+  // Organizers: organizations, members, venues, events.
+  user_not_found: "There is no account with this email. Ask the person to create an account first.",
+  organization_not_found: "We can't find this organization.",
+  member_not_found: "This person is not a member of the organization.",
+  venue_not_found: "We can't find this venue.",
+  last_owner: "An organization needs at least one owner. Make someone else an owner first.",
+  event_cancelled: "This event is cancelled and can no longer be changed.",
   // Orders and payments.
   order_not_found: "We can't find this order any more.",
   order_expired: "Your checkout ran out of time, so its seats were released. Pick your seats again.",
