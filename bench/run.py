@@ -9,12 +9,15 @@ that holds long polls without a thread; its workers and threads:
 WEB_CONCURRENCY, GUNICORN_THREADS or their defaults); --worker-class, --workers and --threads
 override them for a comparison. The first line printed says which configuration ran.
 
-Scenarios: (1) lock random seats of a 1,000-seat event, 64 connections; (2) the same on a
+Scenarios: (0) the ceiling app (bench/ceiling_app.py: the least work a correct, durable,
+authenticated lock can do in Flask on PostgreSQL) under the same gunicorn configuration and the
+same load as (1) and (2), on events of its own; (1) lock random seats of a 1,000-seat event, 64 connections; (2) the same on a
 100,000-seat event; (3) hot seat: 1,000 clients at one seat at once; (4) the full seat map of the
 100,000-seat event, 4 connections, then with If-None-Match; (5) a purchase mix (lock 2, order,
 pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4); (8) a 100,000-seat venue
 becoming an event (POST /organizations/<id>/events, bench/create_event.py). Prints each scenario's
-requests/s, p50 and p99 latency and status counts, then a summary table; exits 1 if any request
+requests/s, p50 and p99 latency and status counts, then the targets' table (each lock and
+purchase figure as a ratio to the ceiling app's locks/s) and a summary table; exits 1 if any request
 got a 5xx. Needs wrk (Debian package `wrk`) and a PostgreSQL server (BENCH_DATABASE_URL).
 """
 
@@ -149,13 +152,15 @@ def configuration(args: argparse.Namespace) -> str:
 
 
 class Server:
-    def __init__(self, options: list[str]):
+    def __init__(self, options: list[str], app: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")
         # gunicorn.conf.py sets the rest as in production: bind from GUNICORN_BIND, log level from
         # LOG_LEVEL, no control socket, the metrics directory emptied at start.
         command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", *options]
+        if app is not None:  # another WSGI app of bench/ (the ceiling app) under the same configuration
+            command += ["--pythonpath", str(BENCH_DIR), app]
         environment = app_environment(PROMETHEUS_MULTIPROC_DIR=self.metrics_dir, GUNICORN_BIND=f"127.0.0.1:{self.port}")
         environment.pop("GUNICORN_CMD_ARGS", None)
         self.process = subprocess.Popen(
@@ -327,9 +332,11 @@ def show(name: str, result: dict) -> None:
     )
 
 
-def lock_scenarios(server, tokens_file: Path, small: int, large: int, duration: float, results: dict) -> int:
+def lock_scenarios(
+    server, tokens_file: Path, small: int, large: int, duration: float, results: dict, prefix: str = ""
+) -> int:
     """(1) and (2): locks on random seats, 64 connections, with pg_stat_activity sampled meanwhile."""
-    for key, event in (("(1) lock, 1,000 seats", small), ("(2) lock, 100,000 seats", large)):
+    for key, event in ((f"{prefix}(1) lock, 1,000 seats", small), (f"{prefix}(2) lock, 100,000 seats", large)):
         low, high = seat_range(server.url, event)
         with ActivitySampler() as activity:
             results[key] = wrk(
@@ -345,6 +352,48 @@ def lock_scenarios(server, tokens_file: Path, small: int, large: int, duration: 
         show(key, results[key])
         log(f"    pg_stat_activity: {activity.summary()}")
     return 1 if any(fives(result["counts"]) for result in results.values()) else 0
+
+
+def print_ratios(results: dict, rss: float | None = None) -> None:
+    """Issue 17's table: each scenario beside its target, as a ratio to the ceiling app where the
+    target is one (so the figures hold on any machine)."""
+    ceiling_small = results["ceiling (1) lock, 1,000 seats"]["rps"]
+    ceiling_large = results["ceiling (2) lock, 100,000 seats"]["rps"]
+    rows = []
+
+    def ratio(name: str, value: float, base: float, target: float, unit: str = "/s") -> None:
+        rows.append((name, f"{value:.0f}{unit}", f"{value / base:.2f}x", f">= {target}x", value / base >= target))
+
+    def absolute(name: str, shown: str, ok: bool, target: str) -> None:
+        rows.append((name, shown, "", target, ok))
+
+    if "(1) lock, 1,000 seats" in results:
+        ratio("lock, 1,000 seats (64 conns)", results["(1) lock, 1,000 seats"]["rps"], ceiling_small, 0.8)
+        ratio("lock, 100,000 seats (64 conns)", results["(2) lock, 100,000 seats"]["rps"], ceiling_large, 0.8)
+    hot = results.get("(3) hot seat, 1,000 clients")
+    if hot:
+        winners = hot["counts"].get("200", 0)
+        p99 = hot["p99_us"] / 1000
+        absolute(
+            "hot seat, 1,000 clients", f"{winners} winner, p99 {p99:.0f} ms", winners == 1 and p99 < 250, "1, < 250 ms"
+        )
+    purchase = results.get("(5) purchase mix")
+    if purchase:
+        ratio("purchases (lock 2, order, pay)", purchase["purchases_per_s"], ceiling_large, 0.3)
+    seat_map = results.get("(4) seat map, 100,000 seats")
+    if seat_map:
+        p99 = seat_map["p99_us"] / 1000
+        absolute("seat map 100,000 seats, p99", f"{p99:.0f} ms", p99 < 500, "< 500 ms")
+    not_modified = results.get("(4) seat map, If-None-Match")
+    if not_modified:
+        p99 = not_modified["p99_us"] / 1000
+        absolute("seat map 304, p99", f"{p99:.1f} ms", p99 < 20, "< 20 ms")
+    if rss is not None:
+        absolute("worker RSS after maps", f"{rss:.0f} MB", rss < 150, "< 150 MB")
+    log(f"\nAgainst the ceiling app (locks/s: {ceiling_small:.0f} on 1,000 seats, {ceiling_large:.0f} on 100,000)")
+    log(f"{'scenario':34} {'service':>22} {'ratio':>7} {'target':>12}  met")
+    for name, shown, ratio_text, target, ok in rows:
+        log(f"{name:34} {shown:>22} {ratio_text:>7} {target:>12}  {'yes' if ok else 'NO'}")
 
 
 def main() -> int:
@@ -372,6 +421,8 @@ def main() -> int:
     large, seed_seconds = seed("Stadium (100,000 seats)", "A-CV", 1000)
     buy, _ = seed("Arena (purchases)", "A-CV", 1000, price="20")
     hot_event, _ = seed("Hot seat", "A", 1)
+    ceiling_small, _ = seed("Club for the ceiling app (1,000 seats)", "A-J", 100)
+    ceiling_large, _ = seed("Stadium for the ceiling app (100,000 seats)", "A-CV", 1000)
     log(f"(6) seeding 100,000 seats: {seed_seconds:.2f} s wall (the whole `flask seed-seats` command)")
 
     server = Server(gunicorn_options(args))
@@ -382,8 +433,16 @@ def main() -> int:
         tokens_file.write_text("\n".join(tokens) + "\n")
         hot_tokens = mint_tokens(1000)
 
+        ceiling = Server(gunicorn_options(args), app="ceiling_app:app")
+        try:
+            log("(0) the ceiling app (bench/ceiling_app.py), same configuration and load:")
+            lock_scenarios(ceiling, tokens_file, ceiling_small, ceiling_large, args.duration, results, "ceiling ")
+        finally:
+            ceiling.stop()
         if args.only_locks:
-            return lock_scenarios(server, tokens_file, small, large, args.duration, results)
+            lock_scenarios(server, tokens_file, small, large, args.duration, results)
+            print_ratios(results)
+            return 1 if any(fives(result["counts"]) for result in results.values()) else 0
         # The map first, while no lock exists: "nothing changed" must hold for the If-None-Match run.
         with urllib.request.urlopen(f"{server.url}/events/{large}/seats") as answer:
             etag = answer.headers.get("ETag") or ""
@@ -447,6 +506,7 @@ def main() -> int:
             f"{name:34} {result['rps']:9.0f} {result['p50_us'] / 1000:8.1f} {result['p99_us'] / 1000:8.1f} "
             f"{errors:5d}  {json.dumps(result['counts'], sort_keys=True)}"
         )
+    print_ratios(results, rss=rss)
     log(f"{'(5) complete purchases/s':34} {results['(5) purchase mix']['purchases_per_s']:9.0f}")
     log(f"{'(6) seeding 100,000 seats':34} {seed_seconds:8.2f} s")
     log(f"{'(7) peak worker RSS after maps':34} {rss:8.0f} MB")
