@@ -1,0 +1,67 @@
+// The organization's members (owners only): the list, adding someone or changing their role, removing.
+
+import { api } from "../api.js";
+import { $, announce, busy, clearNotice, fail, h, notify } from "./ui.js";
+import { can, state } from "./state.js";
+
+export async function loadMembers() {
+  const owner = can("owner");
+  $("members-manage").hidden = !owner;
+  $("members-owner-only").hidden = owner;
+  $("member-list").replaceChildren();
+  if (!owner) return;
+  const generation = state.generation;
+  try {
+    const answer = await api("GET", `/organizations/${state.organization.id}/members`);
+    if (generation !== state.generation) return;
+    renderMembers(answer.members);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function renderMembers(members) {
+  $("member-list").replaceChildren(...members.map((member) => {
+    const remove = h("button", { type: "button", className: "link danger", textContent: "Remove" });
+    remove.setAttribute("aria-label", `Remove ${member.email}`);
+    remove.addEventListener("click", () => removeMember(member, remove));
+    const you = state.user && member.user_id === state.user.id ? " (you)" : "";
+    return h("tr", { dataset: { userId: member.user_id } },
+      h("td", {}, member.email + you), h("td", {}, member.role), h("td", {}, remove));
+  }));
+}
+
+async function removeMember(member, button) {
+  if (!confirm(`Remove ${member.email} from ${state.organization.name}?`)) return;
+  clearNotice();
+  await busy([button], async () => {
+    try {
+      await api("DELETE", `/organizations/${state.organization.id}/members/${member.user_id}`);
+      notify(`${member.email} is no longer a member.`, "info");
+      await loadMembers();
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+
+export function initMembers() {
+  $("member-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const email = $("member-email").value.trim();
+    const role = $("member-role").value;
+    if (!email) { notify("Enter the email of the person's account."); $("member-email").focus(); return; }
+    clearNotice();
+    await busy($("member-form").querySelectorAll("button"), async () => {
+      try {
+        const answer = await api("POST", `/organizations/${state.organization.id}/members`, { body: { email, role } });
+        $("member-email").value = "";
+        announce(`${answer.member.email} is now ${answer.member.role}.`);
+        notify(`${answer.member.email} is now a ${answer.member.role} of ${state.organization.name}.`, "info");
+        await loadMembers();
+      } catch (error) {
+        fail(error);
+      }
+    });
+  });
+}
