@@ -20,8 +20,11 @@ PAGE_CONTENT_SECURITY_POLICY = (
 # The page's modules, preloaded together so the browser need not discover them import by import.
 PAGE_MODULES = tuple(sorted(path.name for path in (Path(__file__).parent / "static" / "js").glob("*.js")))
 # The back office's modules (static/js/office/) and the box office's helpers they import.
-OFFICE_MODULES = ("api.js", "errors.js", "format.js") + tuple(
-    sorted(f"office/{path.name}" for path in (Path(__file__).parent / "static" / "js" / "office").glob("*.js"))
+OFFICE_MODULES = (
+    "api.js",
+    "errors.js",
+    "format.js",
+    *sorted(f"office/{path.name}" for path in (Path(__file__).parent / "static" / "js" / "office").glob("*.js")),
 )
 
 blp = Blueprint("web", __name__)

@@ -34,9 +34,11 @@ class Office:
         # Console errors too (a CSP refusal is one), but not the browser's note of an error answer (a 409 we expect).
         self.page.on(
             "console",
-            lambda message: message.type == "error"
-            and not message.text.startswith("Failed to load resource")
-            and self.errors.append(message.text),
+            lambda message: (
+                message.type == "error"
+                and not message.text.startswith("Failed to load resource")
+                and self.errors.append(message.text)
+            ),
         )
         self.page.goto(f"{base_url}/office")
 
@@ -126,7 +128,9 @@ def test_an_organizer_builds_an_event_blocks_seats_and_a_buyer_sees_them_blocked
     office.page.click("#publish")
     expect(office.page.locator("#event-facts")).to_have_attribute("data-status", "on_sale")
     expect(office.page.locator("#event-list")).to_contain_text("On sale")
-    event_id = next(e["id"] for e in requests.get(f"{server.url}/events", timeout=10).json()["events"] if e["name"] == "Hamlet")
+    event_id = next(
+        e["id"] for e in requests.get(f"{server.url}/events", timeout=10).json()["events"] if e["name"] == "Hamlet"
+    )
     seats = _seats(server.url, event_id)
     counts = office.page.locator("#counts")
     expect(counts.locator('[data-status="blocked"] .figure')).to_have_text("2")
@@ -202,7 +206,10 @@ def test_a_layout_problem_is_shown_at_its_path(server_factory, contexts):
 
     layout = {
         "sections": [
-            {"name": "Hall", "rows": [{"name": "A", "seats": 4}, {"name": "B", "seats": [{"number": n} for n in (1, 2, 4, 4)]}]}
+            {
+                "name": "Hall",
+                "rows": [{"name": "A", "seats": 4}, {"name": "B", "seats": [{"number": n} for n in (1, 2, 4, 4)]}],
+            }
         ]
     }
     office.page.fill("#layout-text", json.dumps(layout))
@@ -213,7 +220,9 @@ def test_a_layout_problem_is_shown_at_its_path(server_factory, contexts):
         office.page.click("#create-venue")
     assert refused.value.status == 400
     problem = office.page.locator('#problem-list li[data-path="sections[0].rows[1].seats"]')
-    expect(problem).to_have_text("Section “Hall”, row B: Seat numbers appear more than once: 4. sections[0].rows[1].seats")
+    expect(problem).to_have_text(
+        "Section “Hall”, row B: Seat numbers appear more than once: 4. sections[0].rows[1].seats"
+    )
     expect(office.page.locator("#problems-marked")).to_be_visible()
     expect(office.page.locator("#layout-problems")).to_be_focused()
     expect(office.page.locator("#preview-plan .s.bad")).to_have_count(4)  # row B is marked on the preview
@@ -266,7 +275,9 @@ def test_each_role_sees_what_it_may_do(server_factory, contexts):
     expect(rows).to_have_count(4)
     boss.page.fill("#member-email", "nobody@example.com")
     boss.page.click("#member-form button[type=submit]")
-    expect(boss.notice()).to_have_text("There is no account with this email. Ask the person to create an account first.")
+    expect(boss.notice()).to_have_text(
+        "There is no account with this email. Ask the person to create an account first."
+    )
     boss.page.on("dialog", lambda dialog: dialog.accept())
     boss.page.locator('#member-list button[aria-label="Remove usher@example.com"]').click()
     expect(rows).to_have_count(3)
@@ -288,7 +299,9 @@ def test_the_arena_preview_draws_its_20000_seats(server_factory, contexts):
     expect(office.page.locator("#preview-plan .s")).to_have_count(20_000)
     drawn, total = summary.get_attribute("data-draw-ms"), summary.get_attribute("data-total-ms")
     built = summary.get_attribute("data-build-ms")
-    print(f"\narena preview: SVG built in {built} ms, painted after {drawn} ms (with parsing and laying out: {total} ms)")
+    print(
+        f"\narena preview: SVG built in {built} ms, painted after {drawn} ms (with parsing and laying out: {total} ms)"
+    )
     # A full-page screenshot of 20,000 SVG seats is slow to rasterise on a busy machine.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     office.page.screenshot(path=str(ARTIFACTS / "office-arena-preview.png"), full_page=True, timeout=60_000)
