@@ -285,8 +285,8 @@ def test_each_role_sees_what_it_may_do(server_factory, contexts):
     assert door.errors == [] and manager.errors == [] and boss.errors == []
 
 
-def test_the_arena_preview_draws_its_20000_seats(server_factory, contexts):
-    """Prints how long the 20,000-seat arena takes to draw (a figure, not a timed assert)."""
+def test_the_arena_preview_and_live_map_draw_its_20000_seats(server_factory, contexts):
+    """Prints how long the 20,000-seat arena takes to draw (figures, not timed asserts)."""
     expect = _expect()
     server = server_factory(WORKERS=1)
     owner = Account(server.url, "owner@example.com")
@@ -305,4 +305,19 @@ def test_the_arena_preview_draws_its_20000_seats(server_factory, contexts):
     # A full-page screenshot of 20,000 SVG seats is slow to rasterise on a busy machine.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     office.page.screenshot(path=str(ARTIFACTS / "office-arena-preview.png"), full_page=True, timeout=60_000)
+
+    # The venue (the 1 MB layout in one request), then an event: two categories and the floor's default price.
+    office.page.click("#create-venue")
+    expect(office.notice()).to_contain_text("created with 20,000 seats", timeout=30_000)
+    office.page.click("#new-event summary")
+    expect(office.page.locator("#price-fields")).to_contain_text("Price of seats without a category")
+    office.page.fill("#event-name", "Final")
+    office.page.fill("#event-starts", "2030-05-01T19:30")
+    office.page.fill("#price-0", "80")
+    office.page.fill("#price-1", "50")
+    office.page.fill("#price-default", "120")
+    office.page.click("#create-event")
+    expect(office.page.locator("#event-plan .s")).to_have_count(20_000, timeout=30_000)
+    expect(office.page.locator('#counts [data-status="available"] .figure')).to_have_text("20,000")
+    print(f"arena event map: painted after {office.page.locator('#event-plan').get_attribute('data-draw-ms')} ms")
     assert office.errors == []

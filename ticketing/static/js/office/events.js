@@ -163,10 +163,11 @@ export async function openEvent(eventId) {
     if (!plan) plan = new SeatPlan($("event-plan"), { label: "Seat map", selectable: true, onSelect: selectionChanged, announce });
     const venue = state.venues.find((item) => item.id === event.venue_id);
     const sections = new Set(seats.map((seat) => seat.section));
-    await plan.draw(seats, {
+    const drawn = await plan.draw(seats, {
       focalPoint: venue && venue.layout.focal_point ? venue.layout.focal_point : null,
       sections: sections.size > 1 ? sectionBoxes(seats) : [],
     });
+    $("event-plan").dataset.drawMs = String(Math.round(drawn.painted)); // measured by tests/browser/test_office.py
     const categories = categoriesOf(seats);
     renderLegend($("event-legend"), plan, categories, seats.some((seat) => seat.category === null), true);
     renderCounts();
