@@ -182,6 +182,19 @@ def test_an_organizer_builds_an_event_blocks_seats_and_a_buyer_sees_them_blocked
     expect(office.notice()).to_have_text("Put back on sale: Stalls A1.")
     expect(buyer.seat(seats["Stalls A1"]["id"])).to_have_attribute("data-status", "available", timeout=5_000)
 
+    # Dragging a box over the balcony's first row, A1 to A3, selects the three.
+    order = sorted(seat["id"] for seat in seats.values())
+    first = office.seat(order.index(seats["Balcony A1"]["id"])).bounding_box()
+    third = office.seat(order.index(seats["Balcony A3"]["id"])).bounding_box()
+    office.page.mouse.move(first["x"] - 3, first["y"] - 3)
+    office.page.mouse.down()
+    office.page.mouse.move(third["x"] + third["width"] / 2, third["y"] + third["height"] / 2, steps=5)
+    office.page.mouse.move(third["x"] + third["width"] + 3, third["y"] + third["height"] + 3, steps=5)
+    office.page.mouse.up()
+    expect(office.page.locator("#selection-line")).to_have_text("3 selected: Balcony A1, Balcony A2, Balcony A3.")
+    office.page.keyboard.press("Escape")  # the map has the focus still: Escape clears
+    expect(office.page.locator("#selection-line")).to_have_text("No seats selected.")
+
     # The same session on a phone.
     phone = contexts(**PHONE)
     mobile = Office(phone, server.url).sign_in("owner@example.com")

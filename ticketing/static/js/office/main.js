@@ -16,7 +16,7 @@ const ROLE_WORDS = {
 };
 const ORG_KEY = "ticketing.office.organization";
 
-async function showAccount() {
+async function showAccount(chosenId) {
   try {
     const me = await api("GET", "/auth/me");
     state.user = me.user;
@@ -31,7 +31,7 @@ async function showAccount() {
   $("signed-in").hidden = false;
   $("intro").hidden = true;
   $("office").hidden = false;
-  renderOrganizations();
+  renderOrganizations(chosenId);
 }
 
 function signedOut(message) {
@@ -137,7 +137,7 @@ $("org-select").addEventListener("change", () => {
 $("org-form").addEventListener("submit", (event) => { event.preventDefault(); createOrganization(); });
 $("notice-close").addEventListener("click", clearNotice);
 whenSessionEnds(signedOut);
-initMembers();
+initMembers(() => showAccount(state.organization && state.organization.id));
 initVenues(venuesChanged);
 initEvents();
 if (hasTokens()) showAccount();

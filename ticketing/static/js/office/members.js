@@ -4,6 +4,8 @@ import { api } from "../api.js";
 import { $, announce, busy, clearNotice, fail, h, notify } from "./ui.js";
 import { can, state } from "./state.js";
 
+let accountChanged = async () => {};
+
 export async function loadMembers() {
   const owner = can("owner");
   $("members-manage").hidden = !owner;
@@ -38,14 +40,17 @@ async function removeMember(member, button) {
     try {
       await api("DELETE", `/organizations/${state.organization.id}/members/${member.user_id}`);
       notify(`${member.email} is no longer a member.`, "info");
-      await loadMembers();
+      if (state.user && member.user_id === state.user.id) await accountChanged(); // left: the roles differ now
+      else await loadMembers();
     } catch (error) {
       fail(error);
     }
   });
 }
 
-export function initMembers() {
+/** Listen to the members' form; `ownRoleChanged()` runs when the signed-in person's own membership changed. */
+export function initMembers(ownRoleChanged) {
+  accountChanged = ownRoleChanged;
   $("member-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const email = $("member-email").value.trim();
@@ -58,7 +63,8 @@ export function initMembers() {
         $("member-email").value = "";
         announce(`${answer.member.email} is now ${answer.member.role}.`);
         notify(`${answer.member.email} is now a ${answer.member.role} of ${state.organization.name}.`, "info");
-        await loadMembers();
+        if (state.user && answer.member.user_id === state.user.id) await accountChanged(); // my own role changed
+        else await loadMembers();
       } catch (error) {
         fail(error);
       }
