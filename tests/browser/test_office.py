@@ -309,7 +309,9 @@ def test_the_arena_preview_and_live_map_draw_its_20000_seats(server_factory, con
     office.page.set_input_files("#layout-file", str(LAYOUTS / "arena.json"))
     summary = office.page.locator("#preview-summary")
     expect(summary).to_contain_text("20,000 seats", timeout=20_000)
-    expect(office.page.locator("#preview-plan .s")).to_have_count(20_000)
+    drawing = office.page.locator("#preview-plan svg")
+    expect(drawing).to_have_attribute("data-seats", "20000")
+    expect(drawing).to_have_attribute("data-drawing", "bulk")  # one path per look, not 20,000 elements
     drawn, total = summary.get_attribute("data-draw-ms"), summary.get_attribute("data-total-ms")
     built = summary.get_attribute("data-build-ms")
     print(
@@ -318,6 +320,14 @@ def test_the_arena_preview_and_live_map_draw_its_20000_seats(server_factory, con
     # A full-page screenshot of 20,000 SVG seats is slow to rasterise on a busy machine.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     office.page.screenshot(path=str(ARTIFACTS / "office-arena-preview.png"), full_page=True, timeout=60_000)
+    office.page.get_by_role("button", name="Zoom in").first.click()
+    office.page.get_by_role("button", name="Zoom in").first.click()  # 4 times: the floor's seats one by one
+    scroller = office.page.locator("#preview-plan .plan-scroll")
+    scroller.evaluate(
+        "(box) => { box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2;"
+        " box.scrollTop = (box.scrollHeight - box.clientHeight) / 2; }"
+    )
+    scroller.screenshot(path=str(ARTIFACTS / "office-arena-zoomed.png"), timeout=60_000)
 
     # The venue (the 1 MB layout in one request), then an event: two categories and the floor's default price.
     office.page.click("#create-venue")
@@ -330,7 +340,24 @@ def test_the_arena_preview_and_live_map_draw_its_20000_seats(server_factory, con
     office.page.fill("#price-1", "50")
     office.page.fill("#price-default", "120")
     office.page.click("#create-event")
-    expect(office.page.locator("#event-plan .s")).to_have_count(20_000, timeout=30_000)
-    expect(office.page.locator('#counts [data-status="available"] .figure')).to_have_text("20,000")
+    expect(office.page.locator("#event-plan svg")).to_have_attribute("data-seats", "20000", timeout=30_000)
+    counts = office.page.locator("#counts")
+    expect(counts.locator('[data-status="available"] .figure')).to_have_text("20,000")
     print(f"arena event map: painted after {office.page.locator('#event-plan').get_attribute('data-draw-ms')} ms")
+
+    # In a bulk drawing seats are found under the pointer by their position: click Floor A1 (x 1, y 0), block it.
+    x, y = office.page.evaluate(
+        """() => {
+            const svg = document.querySelector("#event-plan svg");
+            svg.scrollIntoView({ block: "center" });
+            const point = new DOMPoint(1, 0).matrixTransform(svg.getScreenCTM());
+            return [point.x, point.y];
+        }"""
+    )
+    office.page.mouse.click(x, y)
+    expect(office.page.locator("#selection-line")).to_have_text("1 selected: Floor A1.")
+    office.page.click("#block")
+    expect(office.notice()).to_have_text("Blocked: Floor A1.")
+    expect(counts.locator('[data-status="blocked"] .figure')).to_have_text("1")
+    expect(office.page.locator("#event-plan path.is-blocked")).to_have_count(1)
     assert office.errors == []

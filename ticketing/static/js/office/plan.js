@@ -8,6 +8,14 @@ const SVG = "http://www.w3.org/2000/svg";
 const STATUS_WORDS = { available: "available", locked: "held", booked: "sold", blocked: "blocked" };
 export const PALETTE_SIZE = 8; // category colours k0..k7 in office.css; more categories reuse them
 const DRAG_PIXELS = 5;
+// Above this many seats a plan is drawn in bulk: one <path> per look (category, status, selection)
+// holding every seat of that look, instead of one element per seat; Chromium paints it about twice
+// as fast (see docs/office.md). Seats are then found under the pointer from their coordinates.
+export const BULK_SEATS = 3000;
+
+const seatShape = (seat) => (seat.accessible
+  ? `M${round(seat.x - 0.38)} ${round(seat.y - 0.38)}h.76v.76h-.76z`
+  : `M${round(seat.x - 0.42)} ${seat.y}a.42 .42 0 1 0 .84 0a.42 .42 0 1 0 -.84 0z`);
 
 const round = (value) => Math.round(value * 100) / 100;
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
@@ -81,6 +89,8 @@ export class SeatPlan {
     this.cursor = this.anchor = -1;
     this.categories = new Map();
     let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
+    this.bulk = seats.length > BULK_SEATS;
+    this.grid = new Map();
     const parts = [];
     for (let i = 0; i < seats.length; i += 1) {
       const seat = seats[i];
@@ -89,11 +99,17 @@ export class SeatPlan {
       if (seat.x > maxX) maxX = seat.x;
       if (seat.y < minY) minY = seat.y;
       if (seat.y > maxY) maxY = seat.y;
+      if (this.bulk) {
+        const cell = `${Math.round(seat.x)},${Math.round(seat.y)}`;
+        if (this.grid.has(cell)) this.grid.get(cell).push(i); else this.grid.set(cell, [i]);
+        continue;
+      }
       const cls = this.classOf(i);
       parts.push(seat.accessible
         ? `<rect data-i="${i}" x="${round(seat.x - 0.38)}" y="${round(seat.y - 0.38)}" width=".76" height=".76" rx=".12" class="${cls}"/>`
         : `<circle data-i="${i}" cx="${seat.x}" cy="${seat.y}" r=".42" class="${cls}"/>`);
     }
+    if (this.bulk) parts.push(this.bulkPaths());
     if (!seats.length) { minX = minY = 0; maxX = maxY = 1; }
     if (focalPoint) {
       minX = Math.min(minX, focalPoint.x); maxX = Math.max(maxX, focalPoint.x);
@@ -106,6 +122,8 @@ export class SeatPlan {
     this.svg.setAttribute("viewBox", `${round(minX - pad)} ${round(minY - pad)} ${round(width)} ${round(maxY - minY + 2 * pad)}`);
     this.naturalWidth = Math.round(width * 34); // px: a seat about 28 px wide at most, however few seats there are
     this.svg.innerHTML = `<g class="seats">${parts.join("")}</g><g class="marks"></g>`;
+    this.svg.dataset.seats = String(seats.length);
+    this.svg.dataset.drawing = this.bulk ? "bulk" : "seats";
     this.nodes = this.svg.firstChild.children;
     const marks = this.svg.lastChild;
     for (const box of sections) {
@@ -158,7 +176,24 @@ export class SeatPlan {
   }
 
   repaint(i) {
-    this.nodes[i].setAttribute("class", this.classOf(i));
+    if (!this.bulk) { this.nodes[i].setAttribute("class", this.classOf(i)); return; }
+    if (this.redrawPending) return; // in bulk, every path is redrawn once for a batch of changes
+    this.redrawPending = true;
+    requestAnimationFrame(() => {
+      this.redrawPending = false;
+      this.svg.firstChild.innerHTML = this.bulkPaths();
+    });
+  }
+
+  /** Every seat as one path per look (its classes): the bulk drawing. */
+  bulkPaths() {
+    const looks = new Map();
+    for (let i = 0; i < this.seats.length; i += 1) {
+      const cls = this.classOf(i);
+      const shape = seatShape(this.seats[i]);
+      if (looks.has(cls)) looks.get(cls).push(shape); else looks.set(cls, [shape]);
+    }
+    return [...looks].map(([cls, shapes]) => `<path class="${cls}" d="${shapes.join("")}"/>`).join("");
   }
 
   /** The category's colour class (for a legend). */
@@ -238,8 +273,24 @@ export class SeatPlan {
   }
 
   seatOf(event) {
+    if (this.bulk) return this.seatAt(this.point(event));
     const i = event.target && event.target.dataset ? event.target.dataset.i : undefined;
     return i === undefined ? -1 : Number(i);
+  }
+
+  /** The seat drawn at a point of the plan (bulk drawings), or -1. */
+  seatAt({ x, y }) {
+    let best = -1;
+    let bestDistance = 0.5 ** 2;
+    for (let dx = -1; dx <= 1; dx += 1) {
+      for (let dy = -1; dy <= 1; dy += 1) {
+        for (const i of this.grid.get(`${Math.round(x) + dx},${Math.round(y) + dy}`) || []) {
+          const distance = (this.seats[i].x - x) ** 2 + (this.seats[i].y - y) ** 2;
+          if (distance < bestDistance) { bestDistance = distance; best = i; }
+        }
+      }
+    }
+    return best;
   }
 
   moveCursor(i) {
