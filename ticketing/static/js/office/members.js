@@ -24,17 +24,19 @@ export async function loadMembers() {
 
 function renderMembers(members) {
   $("member-list").replaceChildren(...members.map((member) => {
-    const remove = h("button", { type: "button", className: "link danger", textContent: "Remove" });
-    remove.setAttribute("aria-label", `Remove ${member.email}`);
+    const self = Boolean(state.user) && member.user_id === state.user.id;
+    const remove = h("button", { type: "button", className: "link danger", textContent: self ? "Leave" : "Remove" });
+    remove.setAttribute("aria-label", self ? `Leave ${state.organization.name}` : `Remove ${member.email}`);
     remove.addEventListener("click", () => removeMember(member, remove));
-    const you = state.user && member.user_id === state.user.id ? " (you)" : "";
+    const you = self ? " (you)" : "";
     return h("tr", { dataset: { userId: member.user_id } },
       h("td", {}, member.email + you), h("td", {}, member.role), h("td", {}, remove));
   }));
 }
 
 async function removeMember(member, button) {
-  if (!confirm(`Remove ${member.email} from ${state.organization.name}?`)) return;
+  const self = Boolean(state.user) && member.user_id === state.user.id;
+  if (!confirm(self ? `Leave ${state.organization.name}?` : `Remove ${member.email} from ${state.organization.name}?`)) return;
   clearNotice();
   await busy([button], async () => {
     try {
