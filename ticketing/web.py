@@ -1,4 +1,4 @@
-"""The box-office page at `/`: one HTML template plus static files, fed by the public API.
+"""The box-office page at `/` and the back office at `/office`: templates plus static files, fed by the public API.
 
 Not part of the API (so not in the OpenAPI document). The page keeps its token in sessionStorage and
 sends it as a Bearer header; nothing secret is rendered into it. Its script is native ES modules in
@@ -19,6 +19,13 @@ PAGE_CONTENT_SECURITY_POLICY = (
 )
 # The page's modules, preloaded together so the browser need not discover them import by import.
 PAGE_MODULES = tuple(sorted(path.name for path in (Path(__file__).parent / "static" / "js").glob("*.js")))
+# The back office's modules (static/js/office/) and the box office's helpers they import.
+OFFICE_MODULES = (
+    "api.js",
+    "errors.js",
+    "format.js",
+    *sorted(f"office/{path.name}" for path in (Path(__file__).parent / "static" / "js" / "office").glob("*.js")),
+)
 
 blp = Blueprint("web", __name__)
 
@@ -30,6 +37,15 @@ def box_office() -> Response:
     response = Response(
         render_template("index.html", modules=PAGE_MODULES, test_cards=test_cards), mimetype="text/html"
     )
+    response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blp.get("/office")
+def back_office() -> Response:
+    """The organizer's page (docs/office.md): organizations, venues, events and their live seat maps."""
+    response = Response(render_template("office.html", modules=OFFICE_MODULES), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-cache"
     return response
