@@ -18,7 +18,10 @@ PAGE_CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 # The page's modules, preloaded together so the browser need not discover them import by import.
-PAGE_MODULES = tuple(sorted(path.name for path in (Path(__file__).parent / "static" / "js").glob("*.js")))
+# The door page (door*.js) has its own, with the two it shares.
+_SCRIPTS = sorted(path.name for path in (Path(__file__).parent / "static" / "js").glob("*.js"))
+PAGE_MODULES = tuple(name for name in _SCRIPTS if not name.startswith("door"))
+DOOR_MODULES = (*(name for name in _SCRIPTS if name.startswith("door")), "api.js", "errors.js")
 
 blp = Blueprint("web", __name__)
 
@@ -30,6 +33,16 @@ def box_office() -> Response:
     response = Response(
         render_template("index.html", modules=PAGE_MODULES, test_cards=test_cards), mimetype="text/html"
     )
+    response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blp.get("/door")
+def door() -> Response:
+    """The door page (door.md): check tickets in, online and offline. Anyone may load it; the API
+    decides who may scan (role door)."""
+    response = Response(render_template("door.html", modules=DOOR_MODULES), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-cache"
     return response
