@@ -22,8 +22,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import case, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ from ..models import (
     UNKNOWN_TICKET,
     VOID,
     Checkin,
+    DoorState,
     Event,
     Movement,
     Seat,
@@ -45,7 +47,9 @@ from ..models import (
 )
 from .roles import require_role
 from .row_locks import select_ticket_for_update
-from .tickets import CODE, TicketDetails, door_states, event_door_states, movement_time, ticket_with_state
+from .tickets import CODE, TicketDetails, details_of, event_door_states, movement_time
+
+_CHECKINS = Checkin.__table__
 
 Clock = Callable[[], datetime]
 
@@ -125,11 +129,42 @@ def _door_event(session: Session, *, user_id: int, event_id: int) -> None:
 
 def _earlier_answer(session: Session, *, event_id: int, scan: Scan) -> Answer | None:
     row = session.execute(
-        select(Checkin.answer_status, Checkin.answer).where(
-            Checkin.event_id == event_id, Checkin.code == scan.code, Checkin.nonce == scan.nonce
+        select(_CHECKINS.c.answer_status, _CHECKINS.c.answer).where(
+            _CHECKINS.c.event_id == event_id, _CHECKINS.c.code == scan.code, _CHECKINS.c.nonce == scan.nonce
         )
     ).first()
     return None if row is None else Answer(status=row.answer_status, body=json.loads(row.answer))
+
+
+def _ticket_scans(session: Session, *, ticket_id: int, nonce: str) -> tuple[Answer | None, DoorState]:
+    """One read of the ticket's earlier scans: the answer given to this nonce (if any), and where the
+    ticket stands (its movements folded in the order they were recorded)."""
+    same = _CHECKINS.c.nonce == nonce
+    rows = session.execute(
+        select(
+            _CHECKINS.c.result,
+            _CHECKINS.c.gate,
+            _CHECKINS.c.forced,
+            _CHECKINS.c.scanned_at,
+            _CHECKINS.c.recorded_at,
+            case((same, _CHECKINS.c.answer_status), else_=null()).label("answer_status"),
+            case((same, _CHECKINS.c.answer), else_=null()).label("answer"),
+        )
+        .where(_CHECKINS.c.ticket_id == ticket_id)
+        .order_by(_CHECKINS.c.id)
+    ).all()
+    for row in rows:
+        if row.answer is not None:
+            return Answer(status=row.answer_status, body=json.loads(row.answer)), OUTSIDE
+    state = OUTSIDE
+    for row in rows:
+        at = movement_time(forced=row.forced, scanned_at=row.scanned_at, recorded_at=row.recorded_at)
+        state = state.then(Movement(result=row.result, at=at, gate=row.gate))
+    return None, state
+
+
+def _insert(session: Session, values: dict) -> int:
+    return session.connection().execute(insert(_CHECKINS).values(**values).returning(_CHECKINS.c.id)).scalar_one()
 
 
 def check_in(*, user_id: int, event_id: int, scan: Scan, clock: Clock, present: Present) -> Answer:
@@ -140,48 +175,53 @@ def check_in(*, user_id: int, event_id: int, scan: Scan, clock: Clock, present: 
         ticket = select_ticket_for_update(session, scan.code) if CODE.fullmatch(scan.code) else None
         if ticket is not None and ticket.event_id != event_id:
             ticket = None  # another event's ticket is unknown here
-        earlier = _earlier_answer(session, event_id=event_id, scan=scan)
+        if ticket is None:
+            earlier, state = _earlier_answer(session, event_id=event_id, scan=scan), OUTSIDE
+        else:
+            earlier, state = _ticket_scans(session, ticket_id=ticket.id, nonce=scan.nonce)
         if earlier is not None:
             return earlier
         now = clock()
-        state = OUTSIDE if ticket is None else door_states(session, [ticket.id]).get(ticket.id, OUTSIDE)
         result = UNKNOWN_TICKET if ticket is None else decide(kind=scan.kind, void=ticket.status == VOID, state=state)
-        checkin = Checkin(
-            event_id=event_id,
-            ticket_id=None if ticket is None else ticket.id,
-            code=scan.code,
-            nonce=scan.nonce,
-            type=scan.kind,
-            result=result,
-            gate=scan.gate,
-            forced=scan.force,
-            scanned_at=scan.scanned_at or now,
-            recorded_at=now,
-            user_id=user_id,
-            answer_status=0,
-            answer="",
-        )
+        values = {
+            "event_id": event_id,
+            "ticket_id": None if ticket is None else ticket.id,
+            "code": scan.code,
+            "nonce": scan.nonce,
+            "type": scan.kind,
+            "result": result,
+            "gate": scan.gate,
+            "forced": scan.force,
+            "scanned_at": scan.scanned_at or now,
+            "recorded_at": now,
+            "user_id": user_id,
+            "answer_status": 0,
+            "answer": "",
+        }
         if ticket is None:
             # Nothing is locked: a simultaneous scan with the same nonce may insert first.
             try:
                 with session.begin_nested():
-                    session.add(checkin)
+                    checkin_id = _insert(session, values)
             except IntegrityError:
                 earlier = _earlier_answer(session, event_id=event_id, scan=scan)
                 if earlier is None:
                     raise
                 return earlier
         else:
-            session.add(checkin)
-            session.flush()
-        view = _view(checkin)
+            checkin_id = _insert(session, values)
+        view = _view(SimpleNamespace(id=checkin_id, **values))
         details = None
         if ticket is not None:
-            at = movement_time(forced=scan.force, scanned_at=checkin.scanned_at, recorded_at=now)
+            at = movement_time(forced=scan.force, scanned_at=values["scanned_at"], recorded_at=now)
             state = state.then(Movement(result=result, at=at, gate=scan.gate))
-            details = ticket_with_state(session, ticket.id, state)
+            details = details_of(ticket, state)
         answer = present(Outcome(result=result, forced=scan.force, ticket=details, checkin=view, inside=state.inside))
-        checkin.answer_status, checkin.answer = answer.status, json.dumps(answer.body, separators=(",", ":"))
+        session.connection().execute(
+            update(_CHECKINS)
+            .where(_CHECKINS.c.id == checkin_id)
+            .values(answer_status=answer.status, answer=json.dumps(answer.body, separators=(",", ":")))
+        )
     return answer
 
 

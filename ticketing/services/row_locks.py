@@ -63,16 +63,30 @@ def select_seats_for_update(session: Session, seat_ids: Iterable[int]) -> list[R
 
 
 def select_ticket_for_update(session: Session, code: str) -> Row | None:
-    """Lock the ticket's row (a check-in, a refund's void); return it with its seat's event, or None.
+    """Lock the ticket's row (a check-in, a refund's void); return it, or None.
 
-    Only the ticket's row is locked (`OF tickets`), never its seat's: a check-in must not wait on a
-    buyer's hold. `FOR NO KEY UPDATE` still excludes every other check-in or void of the ticket, while
-    the foreign key of the check-in row being inserted (KEY SHARE) does not wait on it.
+    The row carries what the door shows of the ticket, read in the same round trip: its seat's
+    `label`, `section`, `row`, `number`, `price_cents` and `event_id`, the event's `name` and
+    `starts_at` (the ticket's own columns keep their names; its id is `id`). Only the ticket's row is
+    locked (`OF tickets`), never its seat's or event's: a check-in must not wait on a buyer's hold or
+    an organizer's edit. `FOR NO KEY UPDATE` still excludes every other check-in or void of the
+    ticket, while the foreign key of the check-in row being inserted (KEY SHARE) does not wait on it.
     """
     require_write_transaction(session)
     query = (
-        select(_TICKETS, _SEATS.c.event_id)
+        select(
+            _TICKETS,
+            _SEATS.c.label,
+            _SEATS.c.section,
+            _SEATS.c.row,
+            _SEATS.c.number,
+            _SEATS.c.price_cents,
+            _SEATS.c.event_id,
+            _EVENTS.c.name,
+            _EVENTS.c.starts_at,
+        )
         .join(_SEATS, _SEATS.c.id == _TICKETS.c.seat_id)
+        .join(_EVENTS, _EVENTS.c.id == _SEATS.c.event_id)
         .where(_TICKETS.c.code == code)
         .with_for_update(of=_TICKETS, key_share=True)
     )

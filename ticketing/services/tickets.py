@@ -179,7 +179,7 @@ def get_ticket(*, code: str, viewer_id: int) -> TicketDetails | None:
     return _details(row, door_states(session, [row.id]).get(row.id, OUTSIDE))
 
 
-def ticket_with_state(session: Session, ticket_id: int, state: DoorState) -> TicketDetails:
-    """One ticket read in the caller's transaction, standing where the caller worked out it stands."""
-    row = session.execute(_query().where(Ticket.id == ticket_id)).one()
+def details_of(row, state: DoorState) -> TicketDetails:
+    """A ticket from a row with the columns of `_query()` (the check-in's row lock reads them), standing
+    where the caller worked out it stands."""
     return _details(row, state)
