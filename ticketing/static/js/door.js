@@ -4,7 +4,7 @@
 // uploaded with `force` once it is back (the server records them as forced; their nonces make an
 // upload that was half sent safe to send again). See docs/door.md.
 
-import { api, ApiError, hasTokens, saveTokens, whenSessionEnds } from "./api.js";
+import { api, ApiError, hasTokens, saveTokens, serverNow, whenSessionEnds } from "./api.js";
 import { cameraAvailable, cameraOn, startCamera, stopCamera } from "./door-camera.js";
 import {
   applyCheckin, counts, decideLocally, dequeue, enqueue, fromDownload, loadList, move, newNonce, queued, saveList,
@@ -97,7 +97,7 @@ async function scan(raw) {
   const code = raw.trim();
   if (!code || !list) return;
   const scanned = { eventId: list.event.id, code, nonce: newNonce(), type: direction(), gate: el.gate.value.trim(),
-    scanned_at: new Date().toISOString() };
+    scanned_at: new Date(serverNow()).toISOString() }; // this device's clock, set right by the server's Date
   if (navigator.onLine) {
     try {
       const answer = await api("POST", `/events/${scanned.eventId}/checkins`, {
@@ -108,7 +108,9 @@ async function scan(raw) {
       showAnswer({ result: answer.result, ticket: answer.ticket, code });
       return;
     } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 0) {
+      // Unreachable (0) or failing (5xx: busy, no database): decide here, as below. Anything else is
+      // the server's answer.
+      if (!(error instanceof ApiError) || (error.status !== 0 && error.status < 500)) {
         const result = error instanceof ApiError ? REFUSED[error.code] : null;
         if (!result) { notice(plainWords(error)); return; }
         const details = error.details || {};
@@ -116,7 +118,7 @@ async function scan(raw) {
           inside: { at: details.checked_in_at, gate: details.gate } });
         return;
       }
-      // The network went away: decide here, as below (the nonce makes a scan that did arrive safe).
+      // The nonce makes a scan that did arrive (and was recorded) safe to upload again.
     }
   }
   const local = decideLocally(list, code, scanned.type, scanned.gate, scanned.scanned_at);
