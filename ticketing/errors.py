@@ -139,6 +139,18 @@ class TicketNotFoundError(NotFoundError):
     code, message = "ticket_not_found", "There is no ticket with this code."
 
 
+class AlreadyCheckedInError(ConflictError):
+    code, message = "already_checked_in", "This ticket has already been checked in."
+
+
+class TicketVoidError(ConflictError):
+    code, message = "ticket_void", "This ticket is void (refunded, or the event was cancelled): it admits nobody."
+
+
+class NotCheckedInError(ConflictError):
+    code, message = "not_checked_in", "This ticket is not checked in, so it cannot exit."
+
+
 class OrderExpiredError(ConflictError):
     code, message = "order_expired", "The order's time ran out; its seats are free again."
 

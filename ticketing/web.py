@@ -18,8 +18,11 @@ PAGE_CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 # The page's modules, preloaded together so the browser need not discover them import by import.
-PAGE_MODULES = tuple(sorted(path.name for path in (Path(__file__).parent / "static" / "js").glob("*.js")))
-# The back office's modules (static/js/office/) and the box office's helpers they import.
+# The box office's own modules; the door page (door*.js) and the back office (office/) have theirs,
+# with the helpers they share.
+_SCRIPTS = sorted(path.name for path in (Path(__file__).parent / "static" / "js").glob("*.js"))
+PAGE_MODULES = tuple(name for name in _SCRIPTS if not name.startswith("door"))
+DOOR_MODULES = (*(name for name in _SCRIPTS if name.startswith("door")), "api.js", "errors.js")
 OFFICE_MODULES = (
     "api.js",
     "errors.js",
@@ -46,6 +49,16 @@ def box_office() -> Response:
 def back_office() -> Response:
     """The organizer's page (docs/office.md): organizations, venues, events and their live seat maps."""
     response = Response(render_template("office.html", modules=OFFICE_MODULES), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blp.get("/door")
+def door() -> Response:
+    """The door page (door.md): check tickets in, online and offline. Anyone may load it; the API
+    decides who may scan (role door)."""
+    response = Response(render_template("door.html", modules=DOOR_MODULES), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-cache"
     return response

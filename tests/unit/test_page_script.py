@@ -19,7 +19,7 @@ from werkzeug.exceptions import default_exceptions
 import ticketing
 from ticketing import create_app
 from ticketing.errors import TicketingError, render_http_exception, render_unexpected
-from ticketing.web import PAGE_CONTENT_SECURITY_POLICY, PAGE_MODULES
+from ticketing.web import DOOR_MODULES, PAGE_CONTENT_SECURITY_POLICY, PAGE_MODULES
 
 PACKAGE = Path(ticketing.__file__).resolve().parent
 SCRIPTS = PACKAGE / "static" / "js"
@@ -137,9 +137,23 @@ def test_the_page_loads_its_modules_as_javascript_under_its_policy(host_says_js_
     assert "script-src 'self';" in PAGE_CONTENT_SECURITY_POLICY
     html = page.get_data(as_text=True)
     assert re.findall(r"<script\b[^>]*>", html) == ['<script type="module" src="/static/js/main.js">']
-    assert set(PAGE_MODULES) == {path.name for path in SCRIPTS.glob("*.js")} and "main.js" in PAGE_MODULES
+    assert set(PAGE_MODULES) | set(DOOR_MODULES) == {path.name for path in SCRIPTS.glob("*.js")}
+    assert "main.js" in PAGE_MODULES and not [name for name in PAGE_MODULES if name.startswith("door")]
     for name in PAGE_MODULES:
         assert f'<link rel="modulepreload" href="/static/js/{name}">' in html
         script = client.get(f"/static/js/{name}")
         assert script.status_code == 200
         assert script.mimetype == "text/javascript", name
+
+
+def test_the_door_page_loads_its_own_modules_under_the_same_policy(host_says_js_is_text):
+    app = create_app({"APP_ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    client = app.test_client()
+    page = client.get("/door")
+    assert page.status_code == 200 and page.headers["Content-Security-Policy"] == PAGE_CONTENT_SECURITY_POLICY
+    html = page.get_data(as_text=True)
+    assert re.findall(r"<script\b[^>]*>", html) == ['<script type="module" src="/static/js/door.js">']
+    assert "door.js" in DOOR_MODULES
+    for name in DOOR_MODULES:
+        assert f'<link rel="modulepreload" href="/static/js/{name}">' in html
+        assert client.get(f"/static/js/{name}").mimetype == "text/javascript", name

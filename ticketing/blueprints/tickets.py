@@ -10,6 +10,8 @@ from .base import BEARER, Blueprint
 
 blp = Blueprint("tickets", __name__, url_prefix="/tickets", description="The caller's tickets")
 
+NOT_YOURS = "no such code, or a ticket neither the caller's nor of an event they are staff of"
+
 
 @blp.route("")
 @blp.response(200, TicketDetailsListEnvelope)
@@ -24,9 +26,25 @@ def list_tickets():
 @blp.route("/<code>")
 @blp.response(200, TicketDetailsEnvelope)
 @blp.alt_response(401, codes=["unauthorized"])
-@blp.alt_response(404, codes=["ticket_not_found"], description="no such code, or another user's ticket")
+@blp.alt_response(404, codes=["ticket_not_found"], description=NOT_YOURS)
 @blp.doc(**BEARER)
 @jwt_required()
 def get_ticket(code):
-    """One of the caller's tickets, by its code."""
+    """One ticket by its code, for its holder or the staff of the event's organization."""
     return controller.get_ticket(code)
+
+
+@blp.route("/<code>/qr.svg")
+@blp.response(
+    200,
+    {"type": "string"},
+    content_type="image/svg+xml",
+    description="An SVG image: a QR code holding the ticket's code",
+)
+@blp.alt_response(401, codes=["unauthorized"])
+@blp.alt_response(404, codes=["ticket_not_found"], description=NOT_YOURS)
+@blp.doc(**BEARER)
+@jwt_required()
+def ticket_qr(code):
+    """The ticket's QR code (what the door scans), for its holder or the event's staff."""
+    return controller.ticket_qr(code)

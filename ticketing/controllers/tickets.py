@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+import segno
+from flask import Response
+
 from ..errors import TicketNotFoundError
 from ..security import current_user_id
 from ..services import tickets as ticket_service
@@ -17,3 +22,17 @@ def get_ticket(code: str) -> dict:
     if ticket is None:
         raise TicketNotFoundError()
     return {"ticket": ticket_details_json(ticket)}
+
+
+def ticket_qr(code: str) -> Response:
+    """The ticket's code as a QR code (SVG): black on white, with the quiet zone scanners need."""
+    ticket = ticket_service.get_ticket(code=code, viewer_id=current_user_id())
+    if ticket is None:
+        raise TicketNotFoundError()
+    image = io.BytesIO()
+    segno.make(ticket.code, error="m").save(
+        image, kind="svg", scale=8, border=4, xmldecl=False, title=f"Ticket {ticket.code}"
+    )
+    response = Response(image.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=3600"  # a code never changes; who may see it might
+    return response

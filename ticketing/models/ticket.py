@@ -26,3 +26,5 @@ class Ticket(db.Model):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # valid or void (a refund, a cancelled event): a void ticket admits nobody.
+    status: Mapped[str] = mapped_column(String(10), default=VALID, server_default=VALID)

@@ -189,11 +189,20 @@ class ErrorSchema(Schema):
     message = fields.String(required=True)
     details = fields.Dict(
         keys=fields.String(),
-        # Problems are sentences; `seats_unavailable` lists seat ids under `unavailable`.
-        values=fields.List(fields.Raw(metadata={"anyOf": [{"type": "string"}, {"type": "integer"}]})),
+        # Problems are sentences; `seats_unavailable` lists seat ids under `unavailable`;
+        # `already_checked_in` says when and where the admission was (two strings).
+        values=fields.Raw(
+            metadata={
+                "anyOf": [
+                    {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    {"type": "string"},
+                ]
+            }
+        ),
         metadata={
             "description": "Validation errors: field -> list of problems; "
-            "seats_unavailable: `unavailable` -> the seat ids that cannot be had"
+            "seats_unavailable: `unavailable` -> the seat ids that cannot be had; "
+            "already_checked_in: `checked_in_at` and `gate` of the admission"
         },
     )
 

@@ -1,7 +1,7 @@
 """Database row locks (SELECT ... FOR UPDATE) for write transactions, not a customer's hold on a seat.
 
-One order everywhere: the user's row, then an organization, then an event, then orders, then seats by
-ascending id, so that two transactions never wait on each other in a circle. (Customers' holds and
+One order everywhere: the user's row, then an organization, then an event, then orders, then tickets,
+then seats by ascending id, so that two transactions never wait on each other in a circle. (Customers' holds and
 orders never lock the event's row: only organizers' changes of the event do.) Every helper refuses to run outside
 `write_transaction()`.
 """
@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from ..database import require_write_transaction
 from ..errors import OrderNotFoundError, UnauthorizedError
-from ..models import Event, Order, Organization, Seat, User
+from ..models import Event, Order, Organization, Seat, Ticket, User
 
 _SEATS = Seat.__table__
 _USERS = User.__table__
 _EVENTS = Event.__table__
 _ORGANIZATIONS = Organization.__table__
+_TICKETS = Ticket.__table__
 
 
 def select_user_for_update(session: Session, user_id: int) -> None:
@@ -59,6 +60,37 @@ def select_seats_for_update(session: Session, seat_ids: Iterable[int]) -> list[R
         return []
     query = select(_SEATS).where(_SEATS.c.id.in_(ids)).order_by(_SEATS.c.id).with_for_update()
     return list(session.connection().execute(query))
+
+
+def select_ticket_for_update(session: Session, code: str) -> Row | None:
+    """Lock the ticket's row (a check-in, a refund's void); return it, or None.
+
+    The row carries what the door shows of the ticket, read in the same round trip: its seat's
+    `label`, `section`, `row`, `number`, `price_cents` and `event_id`, the event's `name` and
+    `starts_at` (the ticket's own columns keep their names; its id is `id`). Only the ticket's row is
+    locked (`OF tickets`), never its seat's or event's: a check-in must not wait on a buyer's hold or
+    an organizer's edit. `FOR NO KEY UPDATE` still excludes every other check-in or void of the
+    ticket, while the foreign key of the check-in row being inserted (KEY SHARE) does not wait on it.
+    """
+    require_write_transaction(session)
+    query = (
+        select(
+            _TICKETS,
+            _SEATS.c.label,
+            _SEATS.c.section,
+            _SEATS.c.row,
+            _SEATS.c.number,
+            _SEATS.c.price_cents,
+            _SEATS.c.event_id,
+            _EVENTS.c.name,
+            _EVENTS.c.starts_at,
+        )
+        .join(_SEATS, _SEATS.c.id == _TICKETS.c.seat_id)
+        .join(_EVENTS, _EVENTS.c.id == _SEATS.c.event_id)
+        .where(_TICKETS.c.code == code)
+        .with_for_update(of=_TICKETS, key_share=True)
+    )
+    return session.connection().execute(query).first()
 
 
 def select_order_for_update(session: Session, *, order_id: int, user_id: int | None) -> Order:

@@ -44,8 +44,9 @@ export function whenSessionEnds(handler) {
 /** The server's time now, in ms, as far as its Date headers tell. */
 export const serverNow = () => Date.now() + clockSkew;
 
-/** One API request: the answer's JSON, or an ApiError (an expired access token is refreshed once). */
-export async function api(method, path, { body, auth = true, headers = {}, signal, retried = false } = {}) {
+/** One API request: the answer's JSON (its text with `text: true`, say an SVG), or an ApiError (an
+ * expired access token is refreshed once). */
+export async function api(method, path, { body, auth = true, headers = {}, signal, retried = false, text: raw = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -74,11 +75,11 @@ export async function api(method, path, { body, auth = true, headers = {}, signa
     data = null;
   }
   if (response.status === 401 && auth && sent && !retried && path !== "/auth/refresh") {
-    if (await refreshTokens(sent)) return api(method, path, { body, auth, headers, signal, retried: true });
+    if (await refreshTokens(sent)) return api(method, path, { body, auth, headers, signal, retried: true, text: raw });
     sessionEnded("Your session has ended. Please sign in again.");
   }
   if (!response.ok) throw new ApiError(response.status, data, response.headers.get("Retry-After"));
-  return data;
+  return raw ? text : data;
 }
 
 async function refreshTokens(stale) {

@@ -54,6 +54,10 @@ export const MESSAGES = Object.freeze({
   payment_required: "This seat has a price: check out to buy it.",
   // Tickets.
   ticket_not_found: "We can't find a ticket with this code.",
+  // The door.
+  already_checked_in: "This ticket has already been used to get in.",
+  ticket_void: "This ticket is void: it was refunded or the event was cancelled.",
+  not_checked_in: "This ticket is not inside, so it cannot go out.",
   // The service under load or without its database.
   busy: "The box office is very busy at the moment. Please try again in a few seconds.",
   database_unavailable: "The box office is briefly unavailable. Please try again in a moment.",

@@ -4,6 +4,7 @@
 import { api, ApiError, hasTokens } from "./api.js";
 import { fail } from "./notice.js";
 import { el } from "./state.js";
+import { openTicket } from "./ticketview.js";
 
 let asked = 0; // counts requests: an older answer arriving late is dropped
 
@@ -43,7 +44,12 @@ function showTickets(tickets) {
     seat.textContent = `Seat ${ticket.seat.label} · ${order}${when}`;
     const code = document.createElement("code");
     code.textContent = ticket.code;
-    item.append(event, seat, code);
+    const show = document.createElement("button");
+    show.type = "button";
+    show.className = "secondary show-ticket";
+    show.textContent = ticket.checked_in ? "Show ticket (checked in)" : "Show ticket and QR code";
+    show.addEventListener("click", () => openTicket(ticket));
+    item.append(event, seat, code, show);
     el.ticketList.appendChild(item);
   }
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Check-ins per second at a 20,000-ticket event, beside locks per second measured the same way.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_door .venv/bin/python bench/checkins.py
+
+gunicorn as production runs it (`gunicorn -c gunicorn.conf.py`, bench/run.py's Server) on PostgreSQL;
+load from wrk on loopback, 16 connections (16 doors) for --duration seconds each:
+(1) `POST /events/<id>/checkins` by a platform admin, each request a ticket not scanned before
+    (bench/checkin.lua: every wrk thread walks its own share of the 20,000 codes);
+(2) `POST /seats/<random seat>/lock` on a 20,000-seat event, 1,000 users (bench/lock.lua), the same
+    connections, threads and duration.
+Prints requests/s, p50 and p99 latency and status counts of each, and what pg_stat_activity showed;
+exits 1 if any request got a 5xx. The tickets are written straight into the database (selling
+20,000 seats is not under test). Needs wrk and a PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing_bench_checkins")
+sys.path.insert(0, str(ROOT))
+
+from run import (  # noqa: E402 - bench/run.py reads BENCH_DATABASE_URL when imported
+    DATABASE_URL,
+    ActivitySampler,
+    Server,
+    app_environment,
+    configuration,
+    fives,
+    fresh_database,
+    gunicorn_options,
+    log,
+    mint_tokens,
+    seat_range,
+    seed,
+    show,
+    wrk,
+)
+
+CONNECTIONS, WRK_THREADS = 16, 2
+
+
+def tickets_and_door(event_id: int) -> tuple[list[str], str]:
+    """A ticket for every seat of the event (one holder), and a platform admin's token (the door)."""
+    for name in ("DATABASE_URL", "JWT_SECRET_KEY", "APP_ENV", "ALLOW_TEST_PAYMENTS", "ALLOW_PER_PROCESS_LIMITS"):
+        os.environ[name] = app_environment()[name]
+    from flask_jwt_extended import create_access_token
+    from sqlalchemy import insert, select
+
+    from ticketing import create_app
+    from ticketing.extensions import db
+    from ticketing.models import Seat, Ticket, User
+
+    app = create_app()
+    with app.app_context():
+        door = User(email="door@bench.example", password_hash="-", is_admin=True)
+        holder = User(email="holder@bench.example", password_hash="-")
+        db.session.add_all([door, holder])
+        db.session.flush()
+        seat_ids = list(db.session.scalars(select(Seat.id).where(Seat.event_id == event_id).order_by(Seat.id)))
+        codes = [secrets.token_urlsafe(16) for _ in seat_ids]
+        db.session.execute(
+            insert(Ticket.__table__),
+            [{"code": code, "seat_id": seat, "user_id": holder.id} for code, seat in zip(codes, seat_ids, strict=True)],
+        )
+        db.session.commit()
+        token = create_access_token(identity=door)
+        db.engine.dispose()
+    return codes, token
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk scenario")
+    parser.add_argument("--worker-class", choices=("gthread", "sync"))
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--threads", type=int)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        log("wrk is not installed: apt-get install wrk")
+        return 2
+
+    log(configuration(args))
+    log(f"database {DATABASE_URL}; {os.cpu_count()} cores; {CONNECTIONS} connections, {WRK_THREADS} wrk threads")
+    fresh_database()
+    door_event, _ = seed("Door (20,000 tickets)", "A-T", 1000)
+    lock_event, _ = seed("Locks (20,000 seats)", "A-T", 1000)
+    codes, door_token = tickets_and_door(door_event)
+    server = Server(gunicorn_options(args))
+    results = {}
+    try:
+        work = Path(server.metrics_dir)
+        (work / "codes.txt").write_text("\n".join(codes) + "\n")
+        (work / "tokens.txt").write_text("\n".join(mint_tokens(1000)) + "\n")
+
+        with ActivitySampler() as activity:
+            results["(1) check-in, 20,000 tickets"] = wrk(
+                "checkin.lua",
+                server.url,
+                connections=CONNECTIONS,
+                threads=WRK_THREADS,
+                duration=args.duration,
+                CODES_FILE=str(work / "codes.txt"),
+                DOOR_TOKEN=door_token,
+                EVENT_ID=str(door_event),
+                WRK_THREADS=str(WRK_THREADS),
+            )
+        show("(1) check-in, 20,000 tickets", results["(1) check-in, 20,000 tickets"])
+        log(f"    pg_stat_activity: {activity.summary()}")
+
+        low, high = seat_range(server.url, lock_event)
+        with ActivitySampler() as activity:
+            results["(2) lock, 20,000 seats"] = wrk(
+                "lock.lua",
+                server.url,
+                connections=CONNECTIONS,
+                threads=WRK_THREADS,
+                duration=args.duration,
+                TOKENS_FILE=str(work / "tokens.txt"),
+                SEAT_MIN=str(low),
+                SEAT_MAX=str(high),
+            )
+        show("(2) lock, 20,000 seats", results["(2) lock, 20,000 seats"])
+        log(f"    pg_stat_activity: {activity.summary()}")
+    finally:
+        server.stop()
+
+    admitted = results["(1) check-in, 20,000 tickets"]["counts"].get("201", 0)
+    log(f"admitted {admitted} distinct tickets (a 409 would mean a thread ran out of codes)")
+    log("summary (requests/s, p50 ms, p99 ms):")
+    for name, result in results.items():
+        log(f"  {name:32} {result['rps']:8.0f} {result['p50_us'] / 1000:8.1f} {result['p99_us'] / 1000:8.1f}")
+    return 1 if any(fives(result["counts"]) for result in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
