@@ -10,15 +10,16 @@ WEB_CONCURRENCY, GUNICORN_THREADS or their defaults); --worker-class, --workers 
 override them for a comparison. The first line printed says which configuration ran.
 
 Scenarios: (0) the ceiling app (bench/ceiling_app.py: the least work a correct, durable,
-authenticated lock can do in Flask on PostgreSQL) under the same gunicorn configuration and the
-same load as (1) and (2), on events of its own; (1) lock random seats of a 1,000-seat event, 64 connections; (2) the same on a
-100,000-seat event; (3) hot seat: 1,000 clients at one seat at once; (4) the full seat map of the
-100,000-seat event, 4 connections, then with If-None-Match; (5) a purchase mix (lock 2, order,
-pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4); (8) a 100,000-seat venue
-becoming an event (POST /organizations/<id>/events, bench/create_event.py). Prints each scenario's
-requests/s, p50 and p99 latency and status counts, then the targets' table (each lock and
-purchase figure as a ratio to the ceiling app's locks/s) and a summary table; exits 1 if any request
-got a 5xx. Needs wrk (Debian package `wrk`) and a PostgreSQL server (BENCH_DATABASE_URL).
+authenticated lock can do in Flask on PostgreSQL) under the same gunicorn configuration and the same
+load as (1) and (2), on events of its own; (1) lock random seats of a 1,000-seat event, 64
+connections; (2) the same on a 100,000-seat event; (3) hot seat: 1,000 clients at one seat at once;
+(4) the full seat map of the 100,000-seat event, 4 connections, then with If-None-Match; (5) a
+purchase mix (lock 2, order, pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4);
+(8) a 100,000-seat venue becoming an event (POST /organizations/<id>/events, bench/create_event.py).
+Prints each scenario's requests/s, p50 and p99 latency and status counts, then the targets' table
+(each lock and purchase figure as a ratio to the ceiling app's locks/s) and a summary table; exits 1
+if any request got a 5xx. Needs wrk (Debian package `wrk`) and a PostgreSQL server
+(BENCH_DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -333,11 +334,19 @@ def show(name: str, result: dict) -> None:
 
 
 def lock_scenarios(
-    server, tokens_file: Path, small: int, large: int, duration: float, results: dict, prefix: str = ""
+    server,
+    tokens_file: Path,
+    small: int,
+    large: int,
+    duration: float,
+    results: dict,
+    prefix: str = "",
+    catalogue_url: str | None = None,
 ) -> int:
-    """(1) and (2): locks on random seats, 64 connections, with pg_stat_activity sampled meanwhile."""
+    """(1) and (2): locks on random seats, 64 connections, with pg_stat_activity sampled meanwhile.
+    The events' seat ids are read from `catalogue_url` (the service's; by default `server`'s)."""
     for key, event in ((f"{prefix}(1) lock, 1,000 seats", small), (f"{prefix}(2) lock, 100,000 seats", large)):
-        low, high = seat_range(server.url, event)
+        low, high = seat_range(catalogue_url or server.url, event)
         with ActivitySampler() as activity:
             results[key] = wrk(
                 "lock.lua",
@@ -436,7 +445,9 @@ def main() -> int:
         ceiling = Server(gunicorn_options(args), app="ceiling_app:app")
         try:
             log("(0) the ceiling app (bench/ceiling_app.py), same configuration and load:")
-            lock_scenarios(ceiling, tokens_file, ceiling_small, ceiling_large, args.duration, results, "ceiling ")
+            lock_scenarios(
+                ceiling, tokens_file, ceiling_small, ceiling_large, args.duration, results, "ceiling ", server.url
+            )
         finally:
             ceiling.stop()
         if args.only_locks:
