@@ -36,6 +36,8 @@ export const MESSAGES = Object.freeze({
   seats_unavailable: "Some of your seats are no longer available. Pick other seats and try again.",
   seat_blocked: "This seat is not for sale. Pick another one.",
   event_not_on_sale: "This event is not on sale right now.",
+  no_seats_available: "There aren't that many free seats together right now. Try fewer seats, another category, or pick seats on the map.",
+  orphan_seat: "This choice would leave a single seat on its own, which nobody could sit in with a friend. Add that seat or pick seats next to each other.",
   // Organizers: organizations, members, venues, events.
   user_not_found: "There is no account with this email. Ask the person to create an account first.",
   organization_not_found: "We can't find this organization.",

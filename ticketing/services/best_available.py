@@ -1,0 +1,267 @@
+"""Best available: choose the seats a buyer asked for (services.seat_choice) and hold them, under contention.
+
+One write transaction per request, which never locks the event nor any seat while it chooses:
+
+1. the user's row is locked (row_locks: user first), so the per-user limit is exact;
+2. one indexed read of the event's free seats (the candidates; no row lock);
+3. the block is chosen in Python (`seat_choice.choose_seats`);
+4. inside a savepoint, the chosen seats' rows are locked in ascending id order with SKIP LOCKED: a seat
+   that another request is taking right now is passed over at once instead of waited for;
+5. the ledger's conditional UPDATE (`ledger.hold_free`) holds those still free. Fewer than asked (a
+   competitor committed since step 2): the savepoint is rolled back and the choice made again, at most
+   `ATTEMPTS` times, then `503 busy`.
+
+SQLite serialises writers (BEGIN IMMEDIATE), so there the first attempt always succeeds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import metrics
+from ..database import write_transaction
+from ..errors import BusyError, EventNotFoundError, HoldLimitReachedError, NoSeatsAvailableError
+from ..models import AVAILABLE, Event, Seat, Venue, status_filter
+from . import ledger
+from .catalogue import SeatView, seat_view
+from .ledger import HoldLimits
+from .row_locks import select_user_for_update
+from .sales import require_on_sale
+from .seat_choice import STEP_APART, SeatCandidate, SeatRequest, choose_seats, orphans_created
+
+Clock = Callable[[], datetime]
+ATTEMPTS = 8  # choices per request before `503 busy` (each retry follows a competitor's COMMIT)
+
+_SEATS = Seat.__table__
+_EVENTS = Event.__table__
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What never changes about an event's seats: the focal point and each row's index in its section.
+
+    `laid_out`: the seats carry x/y (events made from a venue). Seats of `seed-seats` events have none:
+    there a seat's x is its number and y its row's index (A = 0), and the focal point is the middle
+    of the first row, as a venue's default.
+    """
+
+    focal_point: tuple[float, float]
+    row_index: dict[tuple[str, str], int]
+    laid_out: bool
+
+
+class GeometryCache:
+    """Events' geometries, per worker process (static data: the seats' places never change)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size, self._lock, self._items = size, threading.Lock(), OrderedDict()
+
+    def get(self, key) -> Geometry | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key, geometry: Geometry) -> None:
+        with self._lock:
+            self._items[key] = geometry
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class HeldBlock:
+    seats: list[SeatView]
+    locked_until: datetime
+    step: int
+
+
+def hold_best_available(
+    *,
+    user_id: int,
+    event_id: int,
+    request: SeatRequest,
+    clock: Clock,
+    hold_seconds: int,
+    limits: HoldLimits,
+    cache: GeometryCache | None = None,
+) -> HeldBlock:
+    """Choose the best seats for `request` by the contract's steps and hold them for the user, or raise.
+
+    NoSeatsAvailableError when nothing fits; HoldLimitReachedError when the seats would take the user
+    (or their address) past the limit; EventNotFoundError / EventNotOnSaleError as for a lock; BusyError
+    after `ATTEMPTS` choices that competitors took first.
+    """
+    with write_transaction() as session:
+        select_user_for_update(session, user_id)
+        now = clock()
+        event = session.execute(
+            select(_EVENTS.c.venue_id, _EVENTS.c.no_orphan_seats).where(_EVENTS.c.id == event_id)
+        ).first()
+        if event is None:
+            raise EventNotFoundError()
+        require_on_sale(session, event_id=event_id, user_id=user_id, now=now, hidden=EventNotFoundError())
+        _check_limits(session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits)
+        geometry = cache.get(event_id) if cache is not None else None
+        if geometry is None:
+            geometry = _geometry(session, event_id=event_id, venue_id=event.venue_id)
+            if cache is not None:
+                cache.put(event_id, geometry)
+        until = now + timedelta(seconds=hold_seconds)
+        passed_over: set[int] = set()  # seats competitors are taking (row-locked) or took since the read
+        for _attempt in range(ATTEMPTS):
+            candidates = _free_seats(session, event_id=event_id, section=request.section, now=now, geometry=geometry)
+            if passed_over:
+                candidates = [seat for seat in candidates if seat.id not in passed_over]
+            choice = _choose(candidates, request, geometry, no_orphans=bool(event.no_orphan_seats))
+            if choice is None:
+                raise NoSeatsAvailableError(_nothing_fits(request))
+            wanted = set(choice.seat_ids)
+            savepoint = session.begin_nested()
+            locked = _lock_unless_taken(session, choice.seat_ids)
+            if locked != wanted:
+                savepoint.rollback()
+                passed_over |= wanted - locked
+                continue
+            held = ledger.hold_free(
+                session, choice.seat_ids, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits
+            )
+            if len(held) == len(wanted):
+                savepoint.commit()
+                break
+            savepoint.rollback()
+            if not held:  # all or none passed the limits in the UPDATE: was it the address's?
+                _check_limits(session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits)
+            passed_over |= wanted - {seat.id for seat in held}
+        else:
+            raise BusyError("Other buyers took the best seats while we chose; please try again.")
+    metrics.record_seat_lock(renewed=False)
+    return HeldBlock(seats=[seat_view(seat, now) for seat in held], locked_until=until, step=choice.step)
+
+
+def _check_limits(session: Session, *, user_id: int, event_id: int, count: int, now: datetime, limits: HoldLimits):
+    held = ledger.count_live_holds(session, user_id=user_id, event_id=event_id, now=now)
+    if held + count > limits.per_user:
+        raise HoldLimitReachedError(
+            f"You hold {held} seats of this event; {count} more would pass the most allowed ({limits.per_user})."
+        )
+    by_address = ledger.count_address_holds(session, address=limits.address, event_id=event_id, now=now)
+    if limits.address and by_address + count > limits.per_address:
+        raise HoldLimitReachedError(
+            f"Your network address already holds {by_address} seats of this event; {count} more would pass "
+            f"the most allowed ({limits.per_address})."
+        )
+
+
+def _nothing_fits(request: SeatRequest) -> str:
+    what = f"{request.count} seats" if request.count > 1 else "a seat"
+    if request.category:
+        what += f" in {request.category}"
+    if request.section:
+        what += f" in section {request.section}"
+    if request.accessible:
+        what += f" ({request.accessible} accessible)"
+    together = " together" if request.together and request.count > 1 else ""
+    return f"There are not {what}{together} free right now."
+
+
+def _choose(candidates: list[SeatCandidate], request: SeatRequest, geometry: Geometry, *, no_orphans: bool):
+    """The contract's choice. On an event that refuses orphans (`no_orphan_seats`) only a choice that
+    leaves none is offered (step 2 is skipped, step 3 must leave none), since an order of any other
+    would be refused at checkout."""
+    if no_orphans:
+        request = replace(request, orphans_allowed=False)
+    choice = choose_seats(_rows(candidates), request, geometry.focal_point)
+    if choice is not None and no_orphans and choice.step == STEP_APART and orphans_created(candidates, choice.seat_ids):
+        return None
+    return choice
+
+
+def _rows(candidates: list[SeatCandidate]) -> list[list[SeatCandidate]]:
+    rows: dict[tuple[str, str], list[SeatCandidate]] = {}
+    for seat in candidates:
+        rows.setdefault((seat.section, seat.row), []).append(seat)
+    for row in rows.values():
+        row.sort(key=lambda seat: seat.number)
+    return list(rows.values())
+
+
+def _free_seats(
+    session: Session, *, event_id: int, section: str | None, now: datetime, geometry: Geometry
+) -> list[SeatCandidate]:
+    """The event's seats free at `now` (of one section when asked): one read, no row lock."""
+    query = select(
+        _SEATS.c.id,
+        _SEATS.c.section,
+        _SEATS.c.row,
+        _SEATS.c.number,
+        _SEATS.c.x,
+        _SEATS.c.y,
+        _SEATS.c.category,
+        _SEATS.c.accessible,
+    ).where(_SEATS.c.event_id == event_id, status_filter(AVAILABLE, now))
+    if section is not None:
+        query = query.where(_SEATS.c.section == section)
+    row_index, laid_out = geometry.row_index, geometry.laid_out
+    candidates = []
+    for seat_id, seat_section, row, number, x, y, category, accessible in session.connection().execute(query):
+        index = row_index.get((seat_section, row), 0)
+        if laid_out and x is not None and y is not None:
+            place_x, place_y = x, y
+        else:
+            place_x, place_y = float(number), float(index)
+        candidates.append(
+            SeatCandidate(seat_id, seat_section, row, index, number, place_x, place_y, category, bool(accessible))
+        )
+    return candidates
+
+
+def _lock_unless_taken(session: Session, seat_ids) -> set[int]:
+    """Lock the seats' rows in ascending id order, skipping those another transaction has locked."""
+    query = select(_SEATS.c.id).where(_SEATS.c.id.in_(sorted(seat_ids))).order_by(_SEATS.c.id)
+    return set(session.connection().execute(query.with_for_update(skip_locked=True)).scalars())
+
+
+def _geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
+    """Read the event's geometry: its rows in the order they were made (ids ascend with the layout), and
+    the focal point of its venue's layout, else the middle of its first row."""
+    rows = session.execute(
+        select(
+            _SEATS.c.section,
+            _SEATS.c.row,
+            func.min(_SEATS.c.id),
+            func.min(_SEATS.c.number),
+            func.max(_SEATS.c.number),
+            func.min(_SEATS.c.x),
+            func.max(_SEATS.c.x),
+            func.min(_SEATS.c.y),
+        )
+        .where(_SEATS.c.event_id == event_id)
+        .group_by(_SEATS.c.section, _SEATS.c.row)
+    ).all()
+    rows.sort(key=lambda row: row[2])
+    row_index: dict[tuple[str, str], int] = {}
+    per_section: dict[str, int] = {}
+    for section, row, *_ in rows:
+        row_index[(section, row)] = per_section.get(section, 0)
+        per_section[section] = per_section.get(section, 0) + 1
+    laid_out = bool(rows) and rows[0][5] is not None
+    focal_point = (0.0, 0.0)
+    if rows:
+        _section, _row, _id, low, high, min_x, max_x, min_y = rows[0]
+        focal_point = ((min_x + max_x) / 2, min_y) if laid_out else ((low + high) / 2, 0.0)
+    if venue_id is not None:
+        layout = session.scalar(select(Venue.layout).where(Venue.id == venue_id))
+        point = (layout or {}).get("focal_point")
+        if point is not None:
+            focal_point = (float(point["x"]), float(point["y"]))
+    return Geometry(focal_point=focal_point, row_index=row_index, laid_out=laid_out)
