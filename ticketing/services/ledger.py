@@ -153,12 +153,14 @@ def hold_free(
             order_id=None,
             held_from=limits.address,
         )
-        .returning(*_SEATS.c)
+        .returning(_SEATS.c.id)
     )
-    held = list(session.connection().execute(statement))
-    if held:
-        note_seat_changes(session, {event_id})
-    return sorted(held, key=lambda seat: seat.id)
+    held = sorted(session.connection().execute(statement).scalars())
+    if not held:
+        return []
+    note_seat_changes(session, {event_id})
+    # Read back rather than RETURNING every column: SQLite returns values before column affinity (x: 11).
+    return list(session.connection().execute(select(_SEATS).where(_SEATS.c.id.in_(held)).order_by(_SEATS.c.id)))
 
 
 def release(session: Session, seats: Sequence[Row]) -> None:
