@@ -76,6 +76,7 @@ def list_event_changes(query, event_id):
 
 
 @blp.route("/<id:event_id>/best-available", methods=["POST"])
+@jwt_required()  # before the body is parsed: no token is a 401, whatever the body
 @blp.arguments(BestAvailableBody)
 @blp.response(200, BestAvailableResult)
 @blp.alt_response(
@@ -92,7 +93,6 @@ def list_event_changes(query, event_id):
 )
 @blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
-@jwt_required()
 def best_available(body, event_id):
     """Choose the best `count` free seats (adjacent in one row, leaving no single seat alone, nearest the
     venue's focal point; see docs/best-available.md) and lock them for the caller as `POST
