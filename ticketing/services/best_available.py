@@ -37,7 +37,7 @@ from .sales import require_on_sale
 from .seat_choice import STEP_APART, SeatCandidate, SeatRequest, choose_seats, orphans_created
 
 Clock = Callable[[], datetime]
-ATTEMPTS = 8  # choices per request before `503 busy` (each retry follows a competitor's COMMIT)
+ATTEMPTS = 48  # choices per request before `503 busy` (each one lost to a competitor)
 
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
@@ -117,35 +117,74 @@ def hold_best_available(
             if cache is not None:
                 cache.put(event_id, geometry)
         until = now + timedelta(seconds=hold_seconds)
-        passed_over: set[int] = set()  # seats competitors are taking (row-locked) or took since the read
-        for _attempt in range(ATTEMPTS):
-            candidates = _free_seats(session, event_id=event_id, section=request.section, now=now, geometry=geometry)
-            if passed_over:
-                candidates = [seat for seat in candidates if seat.id not in passed_over]
-            choice = _choose(candidates, request, geometry, no_orphans=bool(event.no_orphan_seats))
-            if choice is None:
-                raise NoSeatsAvailableError(_nothing_fits(request))
-            wanted = set(choice.seat_ids)
-            savepoint = session.begin_nested()
-            locked = _lock_unless_taken(session, choice.seat_ids)
-            if locked != wanted:
-                savepoint.rollback()
-                passed_over |= wanted - locked
-                continue
-            held = ledger.hold_free(
-                session, choice.seat_ids, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits
-            )
-            if len(held) == len(wanted):
-                savepoint.commit()
-                break
-            savepoint.rollback()
-            if not held:  # all or none passed the limits in the UPDATE: was it the address's?
-                _check_limits(session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits)
-            passed_over |= wanted - {seat.id for seat in held}
-        else:
-            raise BusyError("Other buyers took the best seats while we chose; please try again.")
+        choice, held = _choose_and_hold(
+            session,
+            event_id=event_id,
+            user_id=user_id,
+            request=request,
+            geometry=geometry,
+            no_orphans=bool(event.no_orphan_seats),
+            now=now,
+            until=until,
+            limits=limits,
+        )
     metrics.record_seat_lock(renewed=False)
     return HeldBlock(seats=[seat_view(seat, now) for seat in held], locked_until=until, step=choice.step)
+
+
+def _choose_and_hold(
+    session: Session,
+    *,
+    event_id: int,
+    user_id: int,
+    request: SeatRequest,
+    geometry: Geometry,
+    no_orphans: bool,
+    now: datetime,
+    until: datetime,
+    limits: HoldLimits,
+):
+    """Choose from one read of the free seats and hold the block, choosing again while competitors win.
+
+    First the chosen rows are locked with SKIP LOCKED and only if still free: a seat another request
+    is taking right now, or took since the read, is passed over at once and the choice made again from
+    the same read without it (no wait, no new read). Passed-over seats may yet come free (a competitor's
+    attempt that rolled back), so before answering `no_seats_available` because of them the seats are
+    read again and locks are waited for (bounded by `lock_timeout`), which tells taken from free.
+    """
+    candidates = _free_seats(session, event_id=event_id, section=request.section, now=now, geometry=geometry)
+    passed_over: set[int] = set()  # seats competitors are taking or took since `candidates` was read
+    waiting = False
+    for _attempt in range(ATTEMPTS):
+        pool = [seat for seat in candidates if seat.id not in passed_over] if passed_over else candidates
+        choice = _choose(pool, request, geometry, no_orphans=no_orphans)
+        if choice is None:
+            if waiting or not passed_over:
+                raise NoSeatsAvailableError(_nothing_fits(request))
+            candidates = _free_seats(session, event_id=event_id, section=request.section, now=now, geometry=geometry)
+            passed_over, waiting = set(), True
+            continue
+        wanted = set(choice.seat_ids)
+        savepoint = session.begin_nested()
+        free, taken = _lock_if_free(session, choice.seat_ids, now=now, skip_locked=not waiting)
+        if free != wanted:
+            savepoint.rollback()
+            passed_over |= wanted - free
+            if taken:  # competitors committed since the read: others surely did too, read again
+                candidates = _free_seats(
+                    session, event_id=event_id, section=request.section, now=now, geometry=geometry
+                )
+            continue
+        held = ledger.hold_free(
+            session, choice.seat_ids, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits
+        )
+        if len(held) == len(wanted):
+            savepoint.commit()
+            return choice, held
+        savepoint.rollback()  # the rows are locked and free: only a limit (the address's) can stop it
+        _check_limits(session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits)
+        passed_over |= wanted - {seat.id for seat in held}
+    raise BusyError("Other buyers took the best seats while we chose; please try again.")
 
 
 def _check_limits(session: Session, *, user_id: int, event_id: int, count: int, now: datetime, limits: HoldLimits):
@@ -225,10 +264,20 @@ def _free_seats(
     return candidates
 
 
-def _lock_unless_taken(session: Session, seat_ids) -> set[int]:
-    """Lock the seats' rows in ascending id order, skipping those another transaction has locked."""
-    query = select(_SEATS.c.id).where(_SEATS.c.id.in_(sorted(seat_ids))).order_by(_SEATS.c.id)
-    return set(session.connection().execute(query.with_for_update(skip_locked=True)).scalars())
+def _lock_if_free(session: Session, seat_ids, *, now: datetime, skip_locked: bool) -> tuple[set[int], set[int]]:
+    """Lock the seats' rows in ascending id order; return (those free, those taken). With
+    `skip_locked`, rows another transaction has locked are left out at once (in neither set) instead
+    of waited for."""
+    query = (
+        select(_SEATS.c.id, status_filter(AVAILABLE, now))
+        .where(_SEATS.c.id.in_(sorted(seat_ids)))
+        .order_by(_SEATS.c.id)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    free, taken = set(), set()
+    for seat_id, is_free in session.connection().execute(query):
+        (free if is_free else taken).add(seat_id)
+    return free, taken
 
 
 def _geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
