@@ -1,17 +1,20 @@
 """Best available: choose the seats a buyer asked for (services.seat_choice) and hold them, under contention.
 
-One write transaction per request, which never locks the event nor any seat while it chooses:
+One write transaction per request, which never locks the event, nor any seat while it chooses:
 
-1. the user's row is locked (row_locks: user first), so the per-user limit is exact;
-2. one indexed read of the event's free seats (the candidates; no row lock);
+1. the user's row is locked (row_locks: the user first), so the per-user limit is exact;
+2. one indexed read of the event's free seats: the candidates (no row lock);
 3. the block is chosen in Python (`seat_choice.choose_seats`);
-4. inside a savepoint, the chosen seats' rows are locked in ascending id order with SKIP LOCKED: a seat
-   that another request is taking right now is passed over at once instead of waited for;
-5. the ledger's conditional UPDATE (`ledger.hold_free`) holds those still free. Fewer than asked (a
-   competitor committed since step 2): the savepoint is rolled back and the choice made again, at most
-   `ATTEMPTS` times, then `503 busy`.
+4. inside a savepoint, the chosen seats' rows are locked in ascending id order with SKIP LOCKED,
+   keeping only those still free: a seat another request is taking right now is passed over at
+   once (the choice is made again from the same read without it), and a seat a competitor took
+   since the read makes the seats be read again;
+5. the ledger's conditional UPDATE (`ledger.hold_free`) holds the block, all of it or none.
 
-SQLite serialises writers (BEGIN IMMEDIATE), so there the first attempt always succeeds.
+At most `ATTEMPTS` choices, then `503 busy`. Seats passed over may yet come free (a competitor's
+attempt rolled back): before answering `no_seats_available` because of them, the seats are read
+again and locks are waited for (bounded by `lock_timeout`). SQLite serialises writers (BEGIN
+IMMEDIATE), so there the first choice always holds. docs/best-available.md tells the whole story.
 """
 
 from __future__ import annotations
