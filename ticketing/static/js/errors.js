@@ -79,6 +79,11 @@ export function plainWords(error, labelOf = (seatId) => `#${seatId}`) {
     const labels = details.unavailable.map(labelOf).join(", ");
     return `Some of your seats are no longer available: ${labels}. Pick other seats and try again.`;
   }
+  if (error.code === "orphan_seat" && details && details.orphans) {
+    const labels = details.orphans.map(labelOf);
+    const alone = labels.length === 1 ? `Seat ${labels[0]} would be left on its own` : `Seats ${labels.join(", ")} would each be left on their own`;
+    return `${alone} between taken seats, and this event does not sell seats that way. Add ${labels.length === 1 ? "it" : "them"} to your seats, or pick seats next to each other.`;
+  }
   if (error.code === "hold_limit_reached") return `${MESSAGES.hold_limit_reached} ${error.message}`; // it says how many
   if (Object.hasOwn(MESSAGES, error.code)) return MESSAGES[error.code];
   // A code this page does not know yet (a newer server): its own sentence, unless it is a failure of ours.
