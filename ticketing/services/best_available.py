@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .. import metrics
@@ -37,10 +37,18 @@ from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .row_locks import select_user_for_update
 from .sales import require_on_sale
-from .seat_choice import STEP_APART, SeatCandidate, SeatRequest, choose_seats, orphans_created
+from .seat_choice import (
+    STEP_APART,
+    SeatCandidate,
+    SeatRequest,
+    choose_seats_nearest_first,
+    orphans_created,
+    row_bound,
+)
 
 Clock = Callable[[], datetime]
 ATTEMPTS = 48  # choices per request before `503 busy` (each one lost to a competitor)
+BATCH_SEATS = 2_000  # seats of layout (free or not) in the first read of the nearest rows
 
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
@@ -58,6 +66,10 @@ class Geometry:
     focal_point: tuple[float, float]
     row_index: dict[tuple[str, str], int]
     laid_out: bool
+    # Every row as (bound, section, row, seats in the layout), nearest bound first: a row's bound is
+    # the distance from the focal point to the box around all its seats (seat_choice.row_bound), so
+    # no block of the row is nearer, whatever is free.
+    rows: tuple[tuple[float, str, str, int], ...] = ()
 
 
 class GeometryCache:
@@ -147,36 +159,35 @@ def _choose_and_hold(
     until: datetime,
     limits: HoldLimits,
 ):
-    """Choose from one read of the free seats and hold the block, choosing again while competitors win.
+    """Choose from the free seats (read nearest rows first) and hold the block, choosing again while
+    competitors win.
 
-    First the chosen rows are locked with SKIP LOCKED and only if still free: a seat another request
-    is taking right now, or took since the read, is passed over at once and the choice made again from
-    the same read without it (no wait, no new read). Passed-over seats may yet come free (a competitor's
-    attempt that rolled back), so before answering `no_seats_available` because of them the seats are
-    read again and locks are waited for (bounded by `lock_timeout`), which tells taken from free.
+    The chosen rows are locked with SKIP LOCKED and only if still free: a seat another request is
+    taking right now, or took since the read, is passed over at once and the choice made again from
+    the rows already read without it (no wait; a seat found taken makes the rows be read again).
+    Passed-over seats may yet come free (a competitor's attempt that rolled back), so before answering
+    `no_seats_available` because of them the seats are read again and locks are waited for (bounded
+    by `lock_timeout`), which tells taken from free.
     """
-    candidates = _free_seats(session, event_id=event_id, section=request.section, now=now, geometry=geometry)
-    passed_over: set[int] = set()  # seats competitors are taking or took since `candidates` was read
+    free = _FreeRows(session, event_id=event_id, geometry=geometry, section=request.section, now=now)
+    passed_over: set[int] = set()  # seats competitors are taking or took since they were read
     waiting = False
     for _attempt in range(ATTEMPTS):
-        pool = [seat for seat in candidates if seat.id not in passed_over] if passed_over else candidates
-        choice = _choose(pool, request, geometry, no_orphans=no_orphans)
+        choice = _choose(free, passed_over, request, geometry, no_orphans=no_orphans)
         if choice is None:
             if waiting or not passed_over:
                 raise NoSeatsAvailableError(_nothing_fits(request))
-            candidates = _free_seats(session, event_id=event_id, section=request.section, now=now, geometry=geometry)
+            free.forget()
             passed_over, waiting = set(), True
             continue
         wanted = set(choice.seat_ids)
         savepoint = session.begin_nested()
-        free, taken = _lock_if_free(session, choice.seat_ids, now=now, skip_locked=not waiting)
-        if free != wanted:
+        still_free, taken = _lock_if_free(session, choice.seat_ids, now=now, skip_locked=not waiting)
+        if still_free != wanted:
             savepoint.rollback()
-            passed_over |= wanted - free
+            passed_over |= wanted - still_free
             if taken:  # competitors committed since the read: others surely did too, read again
-                candidates = _free_seats(
-                    session, event_id=event_id, section=request.section, now=now, geometry=geometry
-                )
+                free.forget()
             continue
         held = ledger.hold_free(
             session, choice.seat_ids, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits
@@ -216,31 +227,81 @@ def _nothing_fits(request: SeatRequest) -> str:
     return f"There are not {what}{together} free right now."
 
 
-def _choose(candidates: list[SeatCandidate], request: SeatRequest, geometry: Geometry, *, no_orphans: bool):
+def _choose(free: _FreeRows, passed_over: set[int], request: SeatRequest, geometry: Geometry, *, no_orphans: bool):
     """The contract's choice. On an event that refuses orphans (`no_orphan_seats`) only a choice that
     leaves none is offered (step 2 is skipped, step 3 must leave none), since an order of any other
     would be refused at checkout."""
     if no_orphans:
         request = replace(request, orphans_allowed=False)
-    choice = choose_seats(_rows(candidates), request, geometry.focal_point)
-    if choice is not None and no_orphans and choice.step == STEP_APART and orphans_created(candidates, choice.seat_ids):
-        return None
+    choice = choose_seats_nearest_first(free.nearest_first(passed_over), request, geometry.focal_point)
+    if choice is not None and no_orphans and choice.step == STEP_APART:
+        seats = [seat for seat in free.read_so_far() if seat.id not in passed_over]
+        if orphans_created(seats, choice.seat_ids):
+            return None
     return choice
 
 
-def _rows(candidates: list[SeatCandidate]) -> list[list[SeatCandidate]]:
-    rows: dict[tuple[str, str], list[SeatCandidate]] = {}
-    for seat in candidates:
-        rows.setdefault((seat.section, seat.row), []).append(seat)
-    for row in rows.values():
-        row.sort(key=lambda seat: seat.number)
-    return list(rows.values())
+class _FreeRows:
+    """The free seats of an event's rows, read from the database nearest rows first, in batches, as
+    the choice asks for them (seat_choice.choose_seats_nearest_first stops at the first row whose
+    bound is beyond the best block found: usually the first batch). Rows read are kept for the
+    request's further choices until `forget()`."""
+
+    def __init__(self, session: Session, *, event_id: int, geometry: Geometry, section: str | None, now: datetime):
+        self.session, self.event_id, self.geometry, self.now = session, event_id, geometry, now
+        self.order = [row for row in geometry.rows if section is None or row[1] == section]
+        self.read: list[tuple[float, list[SeatCandidate]]] = []
+
+    def forget(self) -> None:
+        self.read = []
+
+    def read_so_far(self) -> list[SeatCandidate]:
+        return [seat for _bound, seats in self.read for seat in seats]
+
+    def nearest_first(self, passed_over: set[int]):
+        index = 0
+        while True:
+            if index == len(self.read) and not self._read_more():
+                return
+            bound, seats = self.read[index]
+            if passed_over:
+                seats = [seat for seat in seats if seat.id not in passed_over]
+            yield bound, seats
+            index += 1
+
+    def _read_more(self) -> bool:
+        """Read the free seats of the next rows (at least BATCH_SEATS seats of layout, and at least as
+        many as read so far): one indexed query; False when every row has been read."""
+        start = len(self.read)
+        if start == len(self.order):
+            return False
+        wanted = max(BATCH_SEATS, sum(row[3] for row in self.order[:start]))
+        stop, seats_in_batch = start, 0
+        while stop < len(self.order) and seats_in_batch < wanted:
+            seats_in_batch += self.order[stop][3]
+            stop += 1
+        batch = self.order[start:stop]
+        by_row: dict[tuple[str, str], list[SeatCandidate]] = {(row[1], row[2]): [] for row in batch}
+        for seat in _free_seats(
+            self.session, event_id=self.event_id, rows=list(by_row), now=self.now, geometry=self.geometry
+        ):
+            by_row[(seat.section, seat.row)].append(seat)
+        for bound, section, name, _count in batch:
+            seats = by_row[(section, name)]
+            seats.sort(key=_number)
+            self.read.append((bound, seats))
+        return True
+
+
+def _number(seat: SeatCandidate) -> int:
+    return seat.number
 
 
 def _free_seats(
-    session: Session, *, event_id: int, section: str | None, now: datetime, geometry: Geometry
+    session: Session, *, event_id: int, rows: list[tuple[str, str]], now: datetime, geometry: Geometry
 ) -> list[SeatCandidate]:
-    """The event's seats free at `now` (of one section when asked): one read, no row lock."""
+    """The seats of these rows of the event free at `now`: one read by the (event, section, row,
+    number) index, no row lock."""
     query = select(
         _SEATS.c.id,
         _SEATS.c.section,
@@ -250,12 +311,14 @@ def _free_seats(
         _SEATS.c.y,
         _SEATS.c.category,
         _SEATS.c.accessible,
-    ).where(_SEATS.c.event_id == event_id, status_filter(AVAILABLE, now))
-    if section is not None:
-        query = query.where(_SEATS.c.section == section)
+    ).where(
+        _SEATS.c.event_id == event_id,
+        tuple_(_SEATS.c.section, _SEATS.c.row).in_(rows),
+        status_filter(AVAILABLE, now),
+    )
     row_index, laid_out = geometry.row_index, geometry.laid_out
     candidates = []
-    for seat_id, seat_section, row, number, x, y, category, accessible in session.connection().execute(query):
+    for seat_id, seat_section, row, number, x, y, category, accessible in session.connection().execute(query).all():
         index = row_index.get((seat_section, row), 0)
         if laid_out and x is not None and y is not None:
             place_x, place_y = x, y
@@ -296,6 +359,8 @@ def _geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geome
             func.min(_SEATS.c.x),
             func.max(_SEATS.c.x),
             func.min(_SEATS.c.y),
+            func.max(_SEATS.c.y),
+            func.count(),
         )
         .where(_SEATS.c.event_id == event_id)
         .group_by(_SEATS.c.section, _SEATS.c.row)
@@ -309,11 +374,21 @@ def _geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geome
     laid_out = bool(rows) and rows[0][5] is not None
     focal_point = (0.0, 0.0)
     if rows:
-        _section, _row, _id, low, high, min_x, max_x, min_y = rows[0]
+        _section, _row, _id, low, high, min_x, max_x, min_y, _max_y, _count = rows[0]
         focal_point = ((min_x + max_x) / 2, min_y) if laid_out else ((low + high) / 2, 0.0)
     if venue_id is not None:
         layout = session.scalar(select(Venue.layout).where(Venue.id == venue_id))
         point = (layout or {}).get("focal_point")
         if point is not None:
             focal_point = (float(point["x"]), float(point["y"]))
-    return Geometry(focal_point=focal_point, row_index=row_index, laid_out=laid_out)
+    bounded = []
+    for section, row, _id, low, high, min_x, max_x, min_y, max_y, count in rows:
+        index = row_index[(section, row)]
+        if laid_out:
+            corners = (min_x, min_y), (max_x, max_y)
+        else:
+            corners = (float(low), float(index)), (float(high), float(index))
+        box = [SeatCandidate(0, section, row, index, 0, x, y) for x, y in corners]
+        bounded.append((row_bound(box, focal_point), section, row, count))
+    bounded.sort()
+    return Geometry(focal_point=focal_point, row_index=row_index, laid_out=laid_out, rows=tuple(bounded))
