@@ -1,7 +1,8 @@
 """seats by row: an index on (event_id, section, row, number)
 
-The orphan rule of orders reads the free seats around an order's seats in the rows it touches
-(services.orphans); without this index that read scans every seat of the event.
+Best available reads the free seats of the rows nearest the focal point (services.best_available),
+and the orphan rule of orders the seats around an order's seats in the rows it touches
+(services.orphans); without this index both reads scan every seat of the event.
 
 Revision ID: 0010
 Revises: 0007

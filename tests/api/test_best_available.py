@@ -239,3 +239,30 @@ def test_best_available_on_an_event_without_orphans_offers_only_blocks_that_leav
     assert labels(held) == ["A1", "A2", "A3"]
     ids = [seat["id"] for seat in held.get_json()["seats"]]
     assert api.client.post("/orders", json={"seat_ids": ids}, headers=buyer["headers"]).status_code == 201
+
+
+@pytest.fixture
+def row_by_row(monkeypatch):
+    """Read the free seats one row at a time (the first read is usually all a choice needs)."""
+    monkeypatch.setattr("ticketing.services.best_available.BATCH_SEATS", 1)
+
+
+def test_rows_read_one_by_one_give_the_same_answers(api, theatre, row_by_row):
+    event_id = theatre["event"]["id"]
+    buyer = api.user()
+    assert labels(best(api, buyer, event_id, count=2)) == ["Stalls E11", "Stalls E12"]
+    assert labels(best(api, buyer, event_id, count=2, section="Balcony")) == ["Balcony A8", "Balcony A9"]
+    assert labels(best(api, buyer, event_id, count=2, accessible=2)) == ["Stalls L1", "Stalls L2"]
+    refused(best(api, buyer, event_id, count=3, accessible=3), 409, "no_seats_available")
+
+
+def test_a_full_front_row_sends_the_choice_further_back(api, row_by_row):
+    event = api.seed(rows="A-C", per_row=4)
+    seats = seats_by_label(api, event["id"])
+    other = api.user()
+    lock(api, other, seats["A2"])
+    # Row A has no 4 together; B is next.
+    assert labels(best(api, api.user(), event["id"], count=4)) == ["B1", "B2", "B3", "B4"]
+    lock(api, other, seats["C2"])
+    refused(best(api, api.user(), event["id"], count=3), 409, "no_seats_available")
+    assert labels(best(api, api.user(), event["id"], count=3, together=False)) == ["A1", "A3", "A4"]
