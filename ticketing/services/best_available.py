@@ -35,7 +35,7 @@ from ..models import AVAILABLE, Event, Seat, Venue, status_filter
 from . import ledger
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
-from .row_locks import select_user_for_update
+from .row_locks import select_seats_for_update_unless_locked, select_user_for_update
 from .sales import require_on_sale
 from .seat_choice import (
     STEP_APART,
@@ -182,7 +182,9 @@ def _choose_and_hold(
             continue
         wanted = set(choice.seat_ids)
         savepoint = session.begin_nested()
-        still_free, taken = _lock_if_free(session, choice.seat_ids, now=now, skip_locked=not waiting)
+        still_free, taken = select_seats_for_update_unless_locked(
+            session, choice.seat_ids, free_condition=status_filter(AVAILABLE, now), skip_locked=not waiting
+        )
         if still_free != wanted:
             savepoint.rollback()
             passed_over |= wanted - still_free
@@ -328,22 +330,6 @@ def _free_seats(
             SeatCandidate(seat_id, seat_section, row, index, number, place_x, place_y, category, bool(accessible))
         )
     return candidates
-
-
-def _lock_if_free(session: Session, seat_ids, *, now: datetime, skip_locked: bool) -> tuple[set[int], set[int]]:
-    """Lock the seats' rows in ascending id order; return (those free, those taken). With
-    `skip_locked`, rows another transaction has locked are left out at once (in neither set) instead
-    of waited for."""
-    query = (
-        select(_SEATS.c.id, status_filter(AVAILABLE, now))
-        .where(_SEATS.c.id.in_(sorted(seat_ids)))
-        .order_by(_SEATS.c.id)
-        .with_for_update(skip_locked=skip_locked)
-    )
-    free, taken = set(), set()
-    for seat_id, is_free in session.connection().execute(query):
-        (free if is_free else taken).add(seat_id)
-    return free, taken
 
 
 def _geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
