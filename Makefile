@@ -9,7 +9,7 @@ THREADS  ?= 8
 # Worker processes write their metrics here so /metrics adds them up (emptied at each start).
 METRICS_DIR ?= $(CURDIR)/instance/prometheus
 
-.PHONY: run test test-fast lint migrate clean sweeper bench bench-browser bench-hosts
+.PHONY: run test test-fast lint migrate clean sweeper bench bench-best bench-browser bench-hosts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ sweeper: $(VENV)/.runtime-installed .env.development
 ##        compare another set-up: make bench BENCH_ARGS="--worker-class sync --workers 8"
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## bench-best: best available's p50/p99 with 16 buyers at once on events of 1,000, 20,000 and 100,000 seats
+##             half sold (gunicorn on PostgreSQL); see bench/best_available.py
+bench-best: $(VENV)/.dev-installed
+	$(BIN)/python bench/best_available.py $(BENCH_ARGS)
 
 ## bench-hosts: do hosts add throughput? 1 and 3 hosts (network namespaces, as root) behind HAProxy and
 ##              PgBouncer on one event, locks/s and PostgreSQL's backends; see bench/hosts.py (about 3 minutes)

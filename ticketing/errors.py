@@ -131,6 +131,14 @@ class SeatsUnavailableError(ConflictError):
     code, message = "seats_unavailable", "Some of the seats are booked or held by someone else."
 
 
+class NoSeatsAvailableError(ConflictError):
+    code, message = "no_seats_available", "There are not enough free seats together for this request."
+
+
+class OrphanSeatError(ConflictError):
+    code, message = "orphan_seat", "This choice would leave a single seat alone between taken seats."
+
+
 class OrderNotFoundError(NotFoundError):
     code, message = "order_not_found", "The order does not exist."
 

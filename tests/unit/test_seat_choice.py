@@ -107,6 +107,13 @@ def test_an_orphan_is_accepted_when_no_clean_block_exists():
     assert choose_seats([row], SeatRequest(count=2), (3.0, 0.0)) == Choice(STEP_TOGETHER_ORPHANS_ALLOWED, (2, 3))
 
 
+def test_without_orphans_allowed_step_two_is_skipped():
+    row = make_row(0, range(1, 4))
+    assert choose_seats([row], SeatRequest(count=2, orphans_allowed=False), (3.0, 0.0)) is None
+    apart = SeatRequest(count=2, together=False, orphans_allowed=False)
+    assert choose_seats([row], apart, (3.0, 0.0)) == Choice(STEP_APART, (2, 3))
+
+
 def test_a_seat_already_alone_is_not_an_orphan_of_the_choice():
     row = make_row(0, range(1, 5), taken={2})  # 1 is alone before anything is chosen
     assert choose_seats([row], SeatRequest(count=2), (1.0, 0.0)) == Choice(STEP_TOGETHER, (3, 4))
@@ -497,3 +504,24 @@ def test_orphans_created_follows_the_definition(rows, data):
                 and (seat.number - 1 in before or seat.number + 1 in before)
             }
     assert set(orphans_created(seats, chosen)) == expected
+
+
+@PROPERTY_SETTINGS
+@given(venues(), requests(), focal_points)
+def test_without_orphans_allowed_the_answer_is_the_contracts_minus_step_two(rows, request, focal):
+    """An event with `no_orphan_seats`: a block leaving an orphan is never offered; otherwise the same."""
+    strict = SeatRequest(
+        count=request.count,
+        category=request.category,
+        section=request.section,
+        accessible=request.accessible,
+        together=request.together,
+        orphans_allowed=False,
+    )
+    choice = choose_seats(rows, strict, focal)
+    usual = oracle(rows, request, focal)
+    if usual is None or usual.step == STEP_TOGETHER:
+        assert choice == usual
+    else:
+        assert choice is None or choice.step == STEP_APART
+        assert choice is None or not request.together

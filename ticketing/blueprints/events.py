@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_jwt_extended import jwt_required
 
+from ..controllers import best, changes, seat_map
 from ..controllers import catalogue as controller
-from ..controllers import changes, seat_map
+from ..schemas.booking import BestAvailableBody, BestAvailableResult
 from ..schemas.catalogue import (
     ChangesEnvelope,
     ChangesQuery,
@@ -14,7 +15,7 @@ from ..schemas.catalogue import (
     EventSeatsEnvelope,
     StatusQuery,
 )
-from .base import BEARER_OPTIONAL, Blueprint
+from .base import BEARER, BEARER_OPTIONAL, Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Events and seat maps")
 
@@ -72,3 +73,28 @@ def list_event_changes(query, event_id):
     address may hold only a few requests open at once (MAX_HELD_FEEDS_PER_ADDRESS, 20 by default, per
     worker process); one more is answered at once with `429 rate_limited` and a Retry-After."""
     return changes.event_changes(event_id, query)
+
+
+@blp.route("/<id:event_id>/best-available", methods=["POST"])
+@jwt_required()  # before the body is parsed: no token is a 401, whatever the body
+@blp.arguments(BestAvailableBody)
+@blp.response(200, BestAvailableResult)
+@blp.alt_response(
+    400,
+    codes=["validation_error"],
+    description="count outside 1..MAX_SEATS_PER_USER, or more accessible seats than count",
+)
+@blp.alt_response(404, codes=["event_not_found"], description="also a draft, to anyone outside its organization")
+@blp.alt_response(409, codes=["no_seats_available", "hold_limit_reached", "event_not_on_sale"])
+@blp.alt_response(
+    503,
+    codes=["busy", "database_unavailable"],
+    description="other buyers took the chosen seats first, again and again; retry",
+)
+@blp.alt_response(401, codes=["unauthorized"])
+@blp.doc(**BEARER)
+def best_available(body, event_id):
+    """Choose the best `count` free seats (adjacent in one row, leaving no single seat alone, nearest the
+    venue's focal point; see docs/best-available.md) and lock them for the caller as `POST
+    /seats/<id>/lock` would."""
+    return best.best_available(event_id, body)

@@ -25,7 +25,7 @@ blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders an
 @blp.alt_response(404, codes=["seat_not_found"])
 @blp.alt_response(
     409,
-    codes=["seats_unavailable", "seat_blocked", "hold_limit_reached", "event_not_on_sale"],
+    codes=["seats_unavailable", "seat_blocked", "hold_limit_reached", "event_not_on_sale", "orphan_seat"],
     description="`details.unavailable` lists the seats that cannot be had",
 )
 @blp.alt_response(401, codes=["unauthorized"])

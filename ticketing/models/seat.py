@@ -56,6 +56,8 @@ class Seat(db.Model):
             postgresql_where=text("status = 'locked'"),
             sqlite_where=text("status = 'locked'"),
         ),
+        # A row's seats (best available's nearest rows, the orphan rule of orders around given numbers).
+        Index("ix_seats_event_id_section_row_number", "event_id", "section", "row", "number"),
         # The change feed: an event's seats changed after a cursor.
         Index("ix_seats_event_id_changed_in", "event_id", "changed_in"),
     )

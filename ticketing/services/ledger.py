@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..database import change_stamp, note_seat_changes, require_write_transaction
@@ -115,6 +115,52 @@ def hold(
         held_from=limits.address,
     )
     return changed == 1
+
+
+def hold_free(
+    session: Session,
+    seat_ids: Sequence[int],
+    *,
+    event_id: int,
+    user_id: int,
+    until: datetime,
+    now: datetime,
+    limits: HoldLimits,
+) -> list[Row]:
+    """Hold those of the seats that are still free at `now` for the user until `until`; return them.
+
+    Best available's conditional UPDATE: a seat another transaction took since the caller chose it is
+    left alone (the caller compares what came back with what it asked for and chooses again). The
+    limits are checked in the same statement, counting the seats asked for: all of them or none pass.
+    """
+    if not seat_ids:
+        return []
+    count = len(seat_ids)
+    condition = or_(_SEATS.c.status == AVAILABLE, run_out_lock(now)) & (
+        live_holds(user_id=user_id, event_id=event_id, now=now) <= limits.per_user - count
+    )
+    if limits.address:
+        address_holds = live_address_holds(address=limits.address, event_id=event_id, now=now)
+        condition = condition & (address_holds <= limits.per_address - count)
+    statement = (
+        update(_SEATS)
+        .where(_SEATS.c.id.in_(sorted(seat_ids)), _SEATS.c.event_id == event_id, condition)
+        .values(
+            changed_in=change_stamp(session),
+            status=LOCKED,
+            holder_id=user_id,
+            locked_until=until,
+            order_id=None,
+            held_from=limits.address,
+        )
+        .returning(_SEATS.c.id)
+    )
+    held = sorted(session.connection().execute(statement).scalars())
+    if not held:
+        return []
+    note_seat_changes(session, {event_id})
+    # Read back rather than RETURNING every column: SQLite returns values before column affinity (x: 11).
+    return list(session.connection().execute(select(_SEATS).where(_SEATS.c.id.in_(held)).order_by(_SEATS.c.id)))
 
 
 def release(session: Session, seats: Sequence[Row]) -> None:

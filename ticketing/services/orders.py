@@ -14,6 +14,7 @@ from ..errors import (
     HoldLimitReachedError,
     InvalidRequestError,
     OrderNotCancellableError,
+    OrphanSeatError,
     SeatBlockedError,
     SeatNotFoundError,
     SeatsUnavailableError,
@@ -37,6 +38,7 @@ from ..models import (
 from ..models.payment import PROCESSING
 from . import ledger, wording
 from .ledger import HoldLimits
+from .orphans import orphaned_seats
 from .row_locks import (
     select_order_for_update,
     select_seats_for_update,
@@ -112,6 +114,12 @@ def create_order(
                 details={"unavailable": unavailable},
             )
         event_id = event_ids.pop()
+        orphans = orphaned_seats(session, event_id=event_id, seats=seats, now=now)
+        if orphans:
+            raise OrphanSeatError(
+                wording.orphaned_seats([label for _id, label in orphans]),
+                details={"orphans": [seat_id for seat_id, _label in orphans]},
+            )
         already_mine = sum(1 for seat in seats if effective_status(seat.status, seat.locked_until, now) == LOCKED)
         held_elsewhere = ledger.count_live_holds(session, user_id=user_id, event_id=event_id, now=now) - already_mine
         if held_elsewhere + len(seats) > limits.per_user:

@@ -93,6 +93,28 @@ def select_ticket_for_update(session: Session, code: str) -> Row | None:
     return session.connection().execute(query).first()
 
 
+def select_seats_for_update_unless_locked(
+    session: Session, seat_ids: Iterable[int], *, free_condition, skip_locked: bool
+) -> tuple[set[int], set[int]]:
+    """Lock the seats' rows in ascending id order; return (ids where `free_condition` holds, the others).
+
+    With `skip_locked`, rows another transaction has locked are left out at once (in neither set)
+    instead of waited for: best available moves on to other seats rather than queue behind a
+    competitor taking these.
+    """
+    require_write_transaction(session)
+    query = (
+        select(_SEATS.c.id, free_condition)
+        .where(_SEATS.c.id.in_(sorted(set(seat_ids))))
+        .order_by(_SEATS.c.id)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    free, taken = set(), set()
+    for seat_id, is_free in session.connection().execute(query):
+        (free if is_free else taken).add(seat_id)
+    return free, taken
+
+
 def select_order_for_update(session: Session, *, order_id: int, user_id: int | None) -> Order:
     """Lock the order's row; another user's order is as absent as a missing one."""
     require_write_transaction(session)

@@ -66,6 +66,7 @@ class SeatRequest:
     section: str | None = None
     accessible: int = 0  # at least this many of the seats must be accessible
     together: bool = True
+    orphans_allowed: bool = True  # False: step 2 is skipped (an event with `no_orphan_seats`)
 
     def __post_init__(self) -> None:
         # The controller answers 400 before this; a bad request here is a programming error.
@@ -174,7 +175,7 @@ def choose_seats_nearest_first(
         best_clean, best_orphaned = _scan_row(row, request, focal_x, focal_y, best_clean, best_orphaned)
     if best_clean is not None:
         return _block_choice(STEP_TOGETHER, best_clean, count)
-    if best_orphaned is not None:
+    if best_orphaned is not None and request.orphans_allowed:
         return _block_choice(STEP_TOGETHER_ORPHANS_ALLOWED, best_orphaned, count)
     if not request.together:
         return _choose_apart(looked_at, request, focal_x, focal_y)

@@ -85,3 +85,16 @@ def order_not_payable(state: str) -> str:
 def order_not_cancellable(state: str) -> str:
     """Why an order in `state` cannot be cancelled."""
     return _NOT_CANCELLABLE.get(state, "The order cannot be cancelled in its current state.")
+
+
+def orphaned_seats(labels: Sequence[str]) -> str:
+    """The refusal of an order that would leave seats alone (an event with `no_orphan_seats`)."""
+    if len(labels) == 1:
+        return (
+            f"{seats_phrase(labels)} would be left on its own between taken seats: add it to your order, "
+            "or choose seats that leave no single seat."
+        )
+    return (
+        f"{seats_phrase(labels)} would each be left on their own between taken seats: add them to your order, "
+        "or choose seats that leave no single seat."
+    )

@@ -36,6 +36,8 @@ export const MESSAGES = Object.freeze({
   seats_unavailable: "Some of your seats are no longer available. Pick other seats and try again.",
   seat_blocked: "This seat is not for sale. Pick another one.",
   event_not_on_sale: "This event is not on sale right now.",
+  no_seats_available: "There aren't that many free seats together right now. Try fewer seats, another category, or pick seats on the map.",
+  orphan_seat: "This choice would leave a single seat on its own, which nobody could sit in with a friend. Add that seat or pick seats next to each other.",
   // Organizers: organizations, members, venues, events.
   user_not_found: "There is no account with this email. Ask the person to create an account first.",
   organization_not_found: "We can't find this organization.",
@@ -80,6 +82,11 @@ export function plainWords(error, labelOf = (seatId) => `#${seatId}`) {
   if (error.code === "seats_unavailable" && details && details.unavailable) {
     const labels = details.unavailable.map(labelOf).join(", ");
     return `Some of your seats are no longer available: ${labels}. Pick other seats and try again.`;
+  }
+  if (error.code === "orphan_seat" && details && details.orphans) {
+    const labels = details.orphans.map(labelOf);
+    const alone = labels.length === 1 ? `Seat ${labels[0]} would be left on its own` : `Seats ${labels.join(", ")} would each be left on their own`;
+    return `${alone} between taken seats, and this event does not sell seats that way. Add ${labels.length === 1 ? "it" : "them"} to your seats, or pick seats next to each other.`;
   }
   if (error.code === "hold_limit_reached") return `${MESSAGES.hold_limit_reached} ${error.message}`; // it says how many
   if (Object.hasOwn(MESSAGES, error.code)) return MESSAGES[error.code];

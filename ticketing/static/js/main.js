@@ -4,6 +4,7 @@
 
 import { initAccount, showAccount, signedOut } from "./account.js";
 import { api, hasTokens, whenSessionEnds } from "./api.js";
+import { initBest, showCategories } from "./best.js";
 import { initCheckout, loadOrder, renderBasket } from "./checkout.js";
 import { follow } from "./feed.js";
 import { toggleSeat } from "./holds.js";
@@ -45,6 +46,7 @@ async function loadEvent(eventId, known) {
     const map = await api("GET", `/events/${eventId}/seats`);
     if (generation !== state.generation) return;
     state.event = event;
+    showCategories(event);
     drawMap(map.seats);
     follow(eventId, feed.cursor, generation, signal, () => loadEvent(eventId));
     await loadOrder(generation);
@@ -84,6 +86,7 @@ onSeatsChanged(renderBasket);
 initSeatMap(toggleSeat);
 initAccount(refreshMap);
 initCheckout();
+initBest();
 
 async function start() {
   if (hasTokens()) await showAccount();
