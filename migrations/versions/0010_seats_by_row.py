@@ -5,7 +5,7 @@ and the orphan rule of orders the seats around an order's seats in the rows it t
 (services.orphans); without this index both reads scan every seat of the event.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-22 04:30:00
 """
 from alembic import op
