@@ -77,6 +77,7 @@ function seatsChanged() {
 
 /** Draw the whole map of the event on screen (state.event) from its seats. */
 export function drawMap(seats) {
+  performance.mark("map-drawing"); // the seats have arrived (bench/browser.py times the drawing from here)
   state.seats = new Map();
   const looks = categoryLooks(seats);
   const onPlan = seats.length > 0 && seats.every((raw) => raw.x !== null && raw.x !== undefined &&
@@ -127,6 +128,7 @@ export function drawMap(seats) {
   describePrices(seats, looks);
   if (onPlan) showFirstSeats(drawn.first);
   performance.mark("map-drawn", { detail: { seats: seats.length } }); // read by bench/browser.py
+  requestAnimationFrame(() => setTimeout(() => performance.mark("map-shown"))); // laid out and painted
 }
 
 /** Each category of the event (in the order the event lists them) -> its look (index into LOOKS). */
@@ -166,8 +168,10 @@ function drawRows(seats, make) {
   return { fragment, first };
 }
 
-// Seats with positions: absolutely placed in a box measured in layout units (--u px each), so that
-// zooming changes one custom property. A row is an element of its own (role "row") for screen readers.
+// Seats with positions: absolutely placed, in px, in a box of the layout's size at `unit` px per layout
+// unit (the CSS reads it as --u for sizes). Zooming scales that box (a transform: no seat is laid out
+// again) inside a frame of the scaled size, which is what the map scrolls. A row is an element of its own
+// (role "row") for screen readers.
 function drawPlan(seats, make) {
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
   for (const raw of seats) {
@@ -178,12 +182,17 @@ function drawPlan(seats, make) {
   const originY = PLAN_MARGIN - minY;
   const width = maxX - minX + 2 * PLAN_MARGIN;
   const height = maxY - minY + 2 * PLAN_MARGIN;
+  const unit = fittingUnit(width);
+  const frame = document.createElement("div");
+  frame.className = "plan-frame";
   const plan = document.createElement("div");
   plan.className = "plan";
-  plan.style.width = `calc(var(--u) * ${width})`;
-  plan.style.height = `calc(var(--u) * ${height})`;
-  plan.style.setProperty("--u", `${fittingUnit(width)}px`);
-  planBox = { plan, width, height, originX, originY };
+  plan.style.width = `${width * unit}px`;
+  plan.style.height = `${height * unit}px`;
+  plan.style.setProperty("--u", `${unit}px`);
+  frame.appendChild(plan);
+  planBox = { frame, plan, width, height, originX, originY, unit, scale: 1 };
+  scalePlan(1);
 
   const sections = new Map(); // name -> {sum x, sum y, count, bounds, nearest distance to the focal point}
   const rows = []; // {name, minX, y, straight}: a straight row gets its name at its start
@@ -206,8 +215,8 @@ function drawPlan(seats, make) {
     row.minX = Math.min(row.minX, raw.x);
     if (raw.y !== row.y) row.straight = false;
     const seat = make(raw);
-    seat.node.style.left = `calc(var(--u) * ${raw.x + originX - 0.4})`;
-    seat.node.style.top = `calc(var(--u) * ${raw.y + originY - 0.4})`;
+    seat.node.style.left = `${(raw.x + originX - 0.4) * unit}px`;
+    seat.node.style.top = `${(raw.y + originY - 0.4) * unit}px`;
     rowNode.appendChild(seat.node);
     if (!first) first = seat;
     let section = sections.get(raw.section);
@@ -223,8 +232,8 @@ function drawPlan(seats, make) {
     if (focal) section.nearest = Math.min(section.nearest, Math.hypot(raw.x - focal.x, raw.y - focal.y));
   }
   const put = (node, x, y) => {
-    node.style.left = `calc(var(--u) * ${x + originX})`;
-    node.style.top = `calc(var(--u) * ${y + originY})`;
+    node.style.left = `${(x + originX) * unit}px`;
+    node.style.top = `${(y + originY) * unit}px`;
     plan.appendChild(node);
   };
   const stage = stageSide({ minX, maxX, minY, maxY }, focal);
@@ -254,11 +263,20 @@ function drawPlan(seats, make) {
     put(node, x, y);
   }
   const fragment = document.createDocumentFragment();
-  fragment.appendChild(plan);
+  fragment.appendChild(frame);
   return { fragment, first };
 }
 
-let planBox = null; // {plan, width, height} of the plan on screen, for zooming
+let planBox = null; // the plan on screen: {frame, plan, width, height, originX, originY, unit, scale}
+
+function scalePlan(scale) {
+  const { frame, plan, width, height, unit } = planBox;
+  planBox.scale = scale;
+  plan.style.transform = scale === 1 ? "" : `scale(${scale})`;
+  frame.style.width = `${width * unit * scale}px`;
+  frame.style.height = `${height * unit * scale}px`;
+  plan.classList.toggle("small", unit * scale < 12); // row names would be larger than the rows
+}
 
 /** Layout units -> px: the whole width of the layout when it fits, else seats a finger or pointer can hit. */
 function fittingUnit(width) {
@@ -320,7 +338,7 @@ function showFirstSeats(first) {
   if (!first || !planBox) return;
   const box = el.map;
   if (box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
-  const unit = parseFloat(planBox.plan.style.getPropertyValue("--u"));
+  const unit = planBox.unit;
   const focal = state.event.focal_point;
   const atX = focal ? (focal.x + planBox.originX) * unit : box.scrollWidth / 2;
   const atY = focal ? (focal.y + planBox.originY) * unit : 0;
@@ -330,13 +348,13 @@ function showFirstSeats(first) {
 
 /** Zoom the plan by `factor` (the row drawing has a fixed size), keeping the middle of the view. */
 export function zoomPlan(factor) {
-  if (!planBox || !planBox.plan.isConnected) return;
+  if (!planBox || !planBox.frame.isConnected) return;
   const box = el.map;
-  const current = parseFloat(planBox.plan.style.getPropertyValue("--u"));
+  const current = planBox.unit * planBox.scale;
   const next = Math.max(MIN_UNIT, Math.min(MAX_UNIT, current * factor));
   const middleX = (box.scrollLeft + box.clientWidth / 2) / current;
   const middleY = (box.scrollTop + box.clientHeight / 2) / current;
-  planBox.plan.style.setProperty("--u", `${next}px`);
+  scalePlan(next / planBox.unit);
   box.scrollLeft = middleX * next - box.clientWidth / 2;
   box.scrollTop = middleY * next - box.clientHeight / 2;
 }
