@@ -11,7 +11,9 @@ const STATUS_WORDS = {
 };
 // A look per price category (app.css: .seat[data-look]), said in words in the legend.
 const LOOKS = ["purple", "teal, with a dot", "pink, with a bar", "brown, half filled", "olive", "grey, with a dot"];
-const PLAN_MARGIN = 3.5; // room around the seats, in layout units, for the stage and the section names
+// Room around the seats, in layout units: for the section and row names, more on the stage's side.
+const PLAN_MARGIN = 2;
+const STAGE_MARGIN = 3.5;
 const MIN_UNIT = 4; // px per layout unit when zoomed out furthest
 const MAX_UNIT = 60;
 const MOVES = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
@@ -178,10 +180,13 @@ function drawPlan(seats, make) {
     minX = Math.min(minX, raw.x); maxX = Math.max(maxX, raw.x);
     minY = Math.min(minY, raw.y); maxY = Math.max(maxY, raw.y);
   }
-  const originX = PLAN_MARGIN - minX;
-  const originY = PLAN_MARGIN - minY;
-  const width = maxX - minX + 2 * PLAN_MARGIN;
-  const height = maxY - minY + 2 * PLAN_MARGIN;
+  const focal = state.event.focal_point || null;
+  const stage = stageSide({ minX, maxX, minY, maxY }, focal);
+  const margin = (side) => (stage && stage.side === side ? STAGE_MARGIN : PLAN_MARGIN);
+  const originX = margin("left") - minX;
+  const originY = margin("top") - minY;
+  const width = maxX - minX + margin("left") + margin("right");
+  const height = maxY - minY + margin("top") + margin("bottom");
   const unit = fittingUnit(width);
   const frame = document.createElement("div");
   frame.className = "plan-frame";
@@ -196,7 +201,6 @@ function drawPlan(seats, make) {
 
   const sections = new Map(); // name -> {sum x, sum y, count, bounds, nearest distance to the focal point}
   const rows = []; // {name, minX, y, straight}: a straight row gets its name at its start
-  const focal = state.event.focal_point || null;
   let rowNode = null;
   let rowKey = null;
   let first = null;
@@ -236,7 +240,6 @@ function drawPlan(seats, make) {
     node.style.top = `${(y + originY) * unit}px`;
     plan.appendChild(node);
   };
-  const stage = stageSide({ minX, maxX, minY, maxY }, focal);
   if (stage) {
     const node = document.createElement("div");
     node.className = `plan-stage ${stage.side}`;
