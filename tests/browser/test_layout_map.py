@@ -196,7 +196,8 @@ def test_holding_a_theatre_seat_and_moving_with_the_keyboard(server_factory, bac
     expect(page.locator('.seat[aria-label^="Seat Stalls F10,"]')).to_have_attribute("data-status", "mine")
     page.mouse.move(0, 0)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "theatre-readme.png"), clip={"x": 0, "y": 0, "width": 1100, "height": 860})  # docs/seat-map.png is a copy of it
+    readme = {"x": 0, "y": 0, "width": 1100, "height": 860}
+    page.screenshot(path=str(ARTIFACTS / "theatre-readme.png"), clip=readme)  # docs/seat-map.png is a copy
 
     # A seat not for sale says so.
     page.locator('.seat[aria-label^="Seat Stalls L12,"]').click()
