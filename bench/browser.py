@@ -216,11 +216,13 @@ def main() -> int:
         log(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
         return 2
 
+    # Every watcher of (d) comes from this one address: let it hold them all (the default allows 20 per worker).
+    os.environ.setdefault("MAX_HELD_FEEDS_PER_ADDRESS", "1000")
     fresh_database()
     event_id, _ = seed("Hall (20,000 seats)", "A-CV", 200, price="30")
     quiet_event, _ = seed("Quiet", "A", 10)
     # Held requests hold a thread each: 4 workers x 64 threads leaves room for the watchers.
-    server = Server(4, 64)
+    server = Server(["--workers", "4", "--threads", "64"])
     try:
         base = server.url
         seat_ids = [seat["id"] for seat in requests.get(f"{base}/events/{event_id}/seats").json()["seats"]]

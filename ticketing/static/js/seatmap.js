@@ -194,7 +194,8 @@ function drawPlan(seats, make) {
   plan.className = "plan";
   plan.style.width = `${width * unit}px`;
   plan.style.height = `${height * unit}px`;
-  plan.style.setProperty("--u", `${unit}px`);
+  plan.style.setProperty("--u", `${unit}px`); // for the names and the stage
+  sizeSeats(unit);
   frame.appendChild(plan);
   planBox = { frame, plan, width, height, originX, originY, unit, scale: 1 };
   scalePlan(1);
@@ -268,6 +269,17 @@ function drawPlan(seats, make) {
   const fragment = document.createDocumentFragment();
   fragment.appendChild(frame);
   return { fragment, first };
+}
+
+// The seats' size as one constructed style sheet rule (allowed by the page's policy, unlike a <style>):
+// with no var() in a seat's style, Chromium computes one style for all seats alike instead of one each.
+const seatSizeSheet = new CSSStyleSheet();
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, seatSizeSheet];
+
+function sizeSeats(unit) {
+  const side = Math.round(unit * 0.8 * 10) / 10;
+  const border = Math.max(1, Math.min(2, Math.round(unit * 0.09)));
+  seatSizeSheet.replaceSync(`.plan .seat { width: ${side}px; height: ${side}px; border-width: ${border}px; }`);
 }
 
 let planBox = null; // the plan on screen: {frame, plan, width, height, originX, originY, unit, scale}
