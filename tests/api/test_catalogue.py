@@ -33,6 +33,7 @@ def test_events_list_counts_seats_by_state(api, client):
             "categories": [],
             "no_orphan_seats": False,
             "buyer_refunds_until": None,
+            "focal_point": None,
         }
     ]
     assert client.get(f"/events/{event['id']}").get_json()["event"] == events[0]

@@ -62,6 +62,7 @@ def test_a_draft_from_the_theatre_is_priced_by_category(client, organizers, mana
         "categories": THEATRE_PRICES,
         "no_orphan_seats": True,
         "buyer_refunds_until": None,
+        "focal_point": {"x": 13.5, "y": 4},
     }
     seats = {seat["label"]: seat for seat in organizers.seats(event["id"], manager)}
     assert len(seats) == 400

@@ -29,6 +29,9 @@ def event_json(event: EventSummary) -> dict:
         "categories": [{"name": c.name, "price": format_price(c.price_cents)} for c in event.categories],
         "no_orphan_seats": event.no_orphan_seats,
         "buyer_refunds_until": iso(event.buyer_refunds_until),
+        "focal_point": (
+            {"x": _position(event.focal_point.x), "y": _position(event.focal_point.y)} if event.focal_point else None
+        ),
     }
 
 

@@ -13,6 +13,11 @@ class CategorySchema(Schema):
     price = fields.String(required=True, metadata=MONEY)
 
 
+class PointSchema(Schema):
+    x = fields.Float(required=True, metadata={"example": 13.5})
+    y = fields.Float(required=True, metadata={"example": 4})
+
+
 class EventSchema(Schema):
     id = id_field(required=True)
     name = fields.String(required=True)
@@ -35,6 +40,15 @@ class EventSchema(Schema):
     categories = fields.List(fields.Nested(CategorySchema), required=True)
     no_orphan_seats = fields.Boolean(required=True)
     buyer_refunds_until = fields.String(allow_none=True, metadata=DATE_TIME)
+    focal_point = fields.Nested(
+        PointSchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Where the venue's best seats are, in the seats' x/y (its layout's focal point); "
+            "null for an event without a venue"
+        },
+    )
 
 
 class EventEnvelope(Schema):

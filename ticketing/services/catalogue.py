@@ -16,6 +16,7 @@ from ..models import (
     Event,
     EventCategory,
     Seat,
+    Venue,
     effective_status,
     live_lock,
     status_filter,
@@ -28,6 +29,12 @@ from .roles import can_see, visible_events
 class CategoryView:
     name: str
     price_cents: int
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class EventSummary:
     categories: list[CategoryView]
     no_orphan_seats: bool
     buyer_refunds_until: datetime | None
+    focal_point: Point | None = None  # the venue layout's (where the best seats are); None without a venue
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ def _summaries(now: datetime, viewer_id: int | None, event_id: int | None = None
     categories: dict[int, list[CategoryView]] = {}
     for category in db.session.scalars(categories_query):
         categories.setdefault(category.event_id, []).append(CategoryView(category.name, category.price_cents))
+    focal_points = _focal_points({event.venue_id for event in events if event.venue_id is not None})
     summaries = []
     for event in events:
         total, locked, booked, blocked = counts.get(event.id, (0, 0, 0, 0))
@@ -121,9 +130,22 @@ def _summaries(now: datetime, viewer_id: int | None, event_id: int | None = None
                 categories=categories.get(event.id, []),
                 no_orphan_seats=event.no_orphan_seats,
                 buyer_refunds_until=event.buyer_refunds_until,
+                focal_point=focal_points.get(event.venue_id),
             )
         )
     return summaries
+
+
+def _focal_points(venue_ids: set[int]) -> dict[int, Point]:
+    """Each venue's focal point, read out of its stored layout by the database (not the whole layout)."""
+    if not venue_ids:
+        return {}
+    query = select(Venue.id, Venue.layout["focal_point"]).where(Venue.id.in_(venue_ids))
+    points = {}
+    for venue_id, point in db.session.execute(query):
+        if isinstance(point, dict) and point.get("x") is not None and point.get("y") is not None:
+            points[venue_id] = Point(float(point["x"]), float(point["y"]))
+    return points
 
 
 def list_events(*, now: datetime, viewer_id: int | None) -> list[EventSummary]:

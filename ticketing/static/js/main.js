@@ -12,6 +12,14 @@ import { clearNotice, fail } from "./notice.js";
 import { answered, currentStamp, drawMap, initSeatMap, onSeatsChanged, setSeat, showInsteadOfMap } from "./seatmap.js";
 import { el, state } from "./state.js";
 
+const STATUS_NOTES = { draft: "draft", closed: "sales closed", cancelled: "cancelled" };
+
+/** Without ?event=: the first event on sale with a seating plan (an organizer's), else the first on sale. */
+function firstToShow(events) {
+  const onSale = events.filter((event) => event.status === "on_sale");
+  return onSale.find((event) => event.venue_id !== null) || onSale[0] || events[0];
+}
+
 async function loadEvents() {
   const answer = await api("GET", "/events", { auth: false });
   el.eventSelect.replaceChildren();
@@ -19,7 +27,8 @@ async function loadEvents() {
     const option = document.createElement("option");
     option.value = event.id;
     const when = event.starts_at ? ` · ${new Date(event.starts_at).toLocaleString()}` : "";
-    option.textContent = `${event.name}${when}`;
+    const status = STATUS_NOTES[event.status] ? ` (${STATUS_NOTES[event.status]})` : "";
+    option.textContent = `${event.name}${when}${status}`;
     el.eventSelect.appendChild(option);
   }
   if (!answer.events.length) {
@@ -27,7 +36,7 @@ async function loadEvents() {
     return;
   }
   const wanted = Number(new URLSearchParams(location.search).get("event"));
-  const chosen = answer.events.find((event) => event.id === wanted) || answer.events[0];
+  const chosen = answer.events.find((event) => event.id === wanted) || firstToShow(answer.events);
   el.eventSelect.value = String(chosen.id);
   await loadEvent(chosen.id, answer.events);
 }
