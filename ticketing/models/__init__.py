@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on `db.metadata`."""
 
+from .audit import AuditEntry
 from .event import (
     CANCELLED as EVENT_CANCELLED,
 )
@@ -18,14 +19,25 @@ from .order import (
     EXPIRED,
     ORDER_STATUSES,
     PAID,
+    PAID_STATUSES,
+    PARTIALLY_REFUNDED,
     PAYMENT_FAILED,
     PENDING_PAYMENT,
+    REFUNDED,
     Order,
     OrderSeat,
     order_status,
 )
 from .organization import DOOR, MANAGER, OWNER, ROLES, Membership, Organization, role_includes
 from .payment import Payment
+from .refund import (
+    CANCELLATION_KEY,
+    REFUND_FAILED,
+    REFUND_PROCESSING,
+    REFUND_STATUSES,
+    REFUND_SUCCEEDED,
+    Refund,
+)
 from .seat import (
     AVAILABLE,
     BLOCKED,
@@ -52,6 +64,7 @@ __all__ = [
     "AVAILABLE",
     "BLOCKED",
     "BOOKED",
+    "CANCELLATION_KEY",
     "CANCELLED",
     "CLOSED",
     "DOOR",
@@ -67,14 +80,22 @@ __all__ = [
     "ORDER_STATUSES",
     "OWNER",
     "PAID",
+    "PAID_STATUSES",
+    "PARTIALLY_REFUNDED",
     "PAYMENT_FAILED",
     "PENDING_PAYMENT",
     "PUBLIC_STATUSES",
+    "REFUNDED",
+    "REFUND_FAILED",
+    "REFUND_PROCESSING",
+    "REFUND_STATUSES",
+    "REFUND_SUCCEEDED",
     "ROLES",
     "SEAT_STATUSES",
     "TICKET_STATUSES",
     "VALID",
     "VOID",
+    "AuditEntry",
     "ChangeClock",
     "Event",
     "EventCategory",
@@ -83,6 +104,7 @@ __all__ = [
     "OrderSeat",
     "Organization",
     "Payment",
+    "Refund",
     "RevokedToken",
     "Seat",
     "Ticket",

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import VALID, Event, Seat, Ticket
+from ..models import Event, Seat, Ticket
 
 # Codes are URL-safe base64 (services.seats.new_ticket_code) and fit the column: anything else
 # cannot be a ticket, and is answered without asking the database (NUL bytes and all).
@@ -43,6 +43,7 @@ _COLUMNS = (
     Ticket.code,
     Ticket.user_id,
     Ticket.order_id,
+    Ticket.status,
     Seat.id.label("seat_id"),
     Seat.label,
     Seat.row,
@@ -61,7 +62,7 @@ def _query():
 def _details(row) -> TicketDetails:
     return TicketDetails(
         code=row.code,
-        status=VALID,  # nothing voids a ticket yet
+        status=row.status,  # void once refunded (or its event cancelled)
         order_id=row.order_id,
         seat_id=row.seat_id,
         label=row.label,
