@@ -26,9 +26,9 @@ from .extensions import db
 from .schemas.auth import RegisterSchema
 from .services import auth as auth_service
 from .services import catalogue
+from .services.cancellation import finish_cancellation, unfinished_cancellations
 from .services.demo import seed_demo_organizer
 from .services.expiry import expire_due, forget_revoked_tokens
-from .services.cancellation import finish_cancellation, unfinished_cancellations
 from .services.payments import reconcile_payments
 from .services.refunds import reconcile_refunds
 from .services.seeding import parse_rows, seed_event

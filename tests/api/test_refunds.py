@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.refunding import RecordingGateway, buy, refund
 from ticketing.clock import ManualClock
 from ticketing.extensions import db
 from ticketing.models import REFUND_PROCESSING, Refund, Ticket
 from ticketing.services import refunds as refund_service
-from tests.refunding import RecordingGateway, buy, refund
 
 
 @pytest.fixture
