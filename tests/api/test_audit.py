@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.refunding import RecordingGateway, buy, refund
 from ticketing.extensions import db
 from ticketing.models import AuditEntry
-from tests.refunding import RecordingGateway, buy, refund
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.refunding import RecordingGateway, buy
 from ticketing.clock import ManualClock
 from ticketing.extensions import db
 from ticketing.models import Payment, Ticket
 from ticketing.services import payments
 from ticketing.services.gateways import ChargeOutcome
-from tests.refunding import RecordingGateway, buy
 
 
 class ProcessDied(BaseException):
@@ -110,7 +110,9 @@ def test_cancel_refunds_every_paid_order_and_cancels_every_pending_one(app, clie
 
 def test_a_cancellation_killed_in_the_middle_is_finished_by_a_repeat(app, client, show, gateway):
     seats = show["seats"]
-    orders = [buy(client, buyer, [seats[label]]) for buyer, label in zip(show["buyers"], ("A1", "A2", "A3"))]
+    orders = [
+        buy(client, buyer, [seats[label]]) for buyer, label in zip(show["buyers"], ("A1", "A2", "A3"), strict=True)
+    ]
     gateway.die_after = 2  # the second order's money went back, then the process died before COMMIT
     with pytest.raises(ProcessDied):
         _cancel(client, show["event"]["id"], show["manager"])
@@ -122,14 +124,14 @@ def test_a_cancellation_killed_in_the_middle_is_finished_by_a_repeat(app, client
     assert finished.status_code == 200, finished.get_json()
     assert finished.get_json()["refunded_orders"] == 3
     assert gateway.refunded_cents == 7500 and len(gateway.refunds) == 3  # each order's money once
-    for order, buyer in zip(orders, show["buyers"]):
+    for order, buyer in zip(orders, show["buyers"], strict=True):
         seen = client.get(f"/orders/{order['id']}", headers=buyer["headers"]).get_json()["order"]
         assert seen["status"] == "refunded" and seen["refunded_total"] == "25.00"
 
 
 def test_the_sweeper_finishes_an_interrupted_cancellation(app, client, show, gateway):
     seats = show["seats"]
-    for buyer, label in zip(show["buyers"], ("A1", "A2", "A3")):
+    for buyer, label in zip(show["buyers"], ("A1", "A2", "A3"), strict=True):
         buy(client, buyer, [seats[label]])
     gateway.die_after = 1
     with pytest.raises(ProcessDied):

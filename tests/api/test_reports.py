@@ -10,9 +10,9 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.refunding import RecordingGateway, buy, refund
 from ticketing.extensions import db
 from ticketing.models import Order, Seat, Ticket, effective_status_sql, utcnow
-from tests.refunding import RecordingGateway, buy, refund
 
 
 @pytest.fixture
@@ -36,7 +36,9 @@ def _direct_count(app, event_id: int) -> dict:
     """The same numbers, counted straight from the tables."""
     with app.app_context():
         state = effective_status_sql(utcnow())
-        seats = dict(db.session.execute(select(state, func.count()).where(Seat.event_id == event_id).group_by(state)).all())
+        seats = dict(
+            db.session.execute(select(state, func.count()).where(Seat.event_id == event_id).group_by(state)).all()
+        )
         tickets = dict(
             db.session.execute(
                 select(Ticket.status, func.count())
