@@ -1,7 +1,8 @@
 """Cancelling an event: every pending order cancelled, every paid order refunded, every ticket void.
 
 `cancel_event` marks the event `cancelled` (under its row lock, written in the audit log) and then
-`finish_cancellation` works through its orders, one short transaction each, with the same steps a
+`finish_cancellation` releases its plain holds (they could be confirmed into tickets) and works
+through its orders, one short transaction each, with the same steps a
 refund takes (services.refunds). Each paid order's refund has the Idempotency-Key `event-cancelled`,
 so a repeat of the call, a second call at the same time, or the sweeper after a crash (kill -9 in
 the middle) finds the refund already made, or finishes it, and never refunds an order twice.
@@ -32,6 +33,7 @@ from ..models import (
     CANCELLATION_KEY,
     CANCELLED,
     EVENT_CANCELLED,
+    LOCKED,
     PAID,
     PARTIALLY_REFUNDED,
     PENDING_PAYMENT,
@@ -102,12 +104,35 @@ def finish_cancellation(*, event_id: int, user_id: int | None, clock: Clock, gat
     pass finds nothing to do; return how many refunds the gateway refused in the last pass."""
     failed = 0
     for _ in range(_MAX_PASSES):
+        released = _release_holds(event_id)
         cancelled = _cancel_pending_orders(event_id, now=clock())
         refunded, failed, busy = _refund_paid_orders(event_id, user_id=user_id, clock=clock, gateway=gateway)
         voided = _void_free_tickets(event_id, now=clock())
-        if not (cancelled or refunded or voided or busy):
+        if not (released or cancelled or refunded or voided or busy):
             break
     return failed
+
+
+def _release_holds(event_id: int) -> int:
+    """Release the event's plain holds (no order): a hold cannot be confirmed into a ticket any more."""
+    done = 0
+    while True:
+        with write_transaction() as session:
+            ids = session.scalars(
+                select(Seat.id)
+                .where(Seat.event_id == event_id, Seat.status == LOCKED, Seat.order_id.is_(None))
+                .order_by(Seat.id)
+                .limit(_BATCH)
+            ).all()
+            seats = [
+                seat
+                for seat in select_seats_for_update(session, ids)
+                if seat.status == LOCKED and seat.order_id is None
+            ]
+            ledger.release(session, seats)
+        done += len(seats)
+        if len(ids) < _BATCH:
+            return done
 
 
 def _cancel_pending_orders(event_id: int, *, now: datetime) -> int:
