@@ -3,6 +3,7 @@
 
 import { api, ApiError, hasTokens } from "./api.js";
 import { fail } from "./notice.js";
+import { addRefundButtons } from "./refunds.js";
 import { el } from "./state.js";
 
 let asked = 0; // counts requests: an older answer arriving late is dropped
@@ -46,4 +47,5 @@ function showTickets(tickets) {
     item.append(event, seat, code);
     el.ticketList.appendChild(item);
   }
+  addRefundButtons([...el.ticketList.children], tickets, () => loadTickets());
 }
