@@ -3,6 +3,9 @@ seat is sold at most once, money goes back once, and a cancelled event books not
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -16,6 +19,7 @@ from ticketing.extensions import db
 from ticketing.models import Order, Payment, Refund, Ticket, User
 
 from ..race_support import at_once
+from ..waiting import wait_until
 
 pytestmark = pytest.mark.race
 
@@ -195,3 +199,44 @@ def test_payments_arriving_while_the_event_is_cancelled_end_refunded(server_fact
     assert {status for _order, status in payments} <= {"succeeded", "refunded"}, payments
     # Paid-and-valid never happens; the money of each charge that arrived too late went back.
     assert final.json()["refunded_orders"] == len(succeeded)
+
+
+def test_a_cancellation_killed_with_sigkill_is_finished_by_a_repeat(server_factory, backdoor):
+    """kill -9 of the worker half-way through cancelling an event of many paid orders; the repeat (on
+    the new worker) finishes it, and every order is refunded exactly once."""
+    server = server_factory(WORKERS=1, THREADS=4)
+    seat_ids = backdoor.event(rows="A-E", per_row=20, price_cents=500)
+    buyers = backdoor.users(10)
+    admin = _admin(backdoor)
+    orders = [_paid_order(server.url, buyers[index % 10], seat_ids[index * 2 : index * 2 + 2]) for index in range(50)]
+    with backdoor.app.app_context():
+        event_id = db.session.get(Order, orders[0]["id"]).event_id
+    (worker,) = server.worker_pids()
+
+    def cancel_once() -> None:
+        with contextlib.suppress(requests.RequestException):  # the worker answering it is killed
+            requests.post(f"{server.url}/events/{event_id}/cancel", headers=admin["headers"], timeout=60)
+
+    cancel = threading.Thread(target=cancel_once, daemon=True)
+
+    def refunded_so_far() -> int:
+        with backdoor.app.app_context():
+            count = len(db.session.scalars(select(Refund.id).where(Refund.status == "succeeded")).all())
+            db.session.remove()
+            return count
+
+    cancel.start()
+    wait_until(lambda: refunded_so_far() >= 5, timeout=30)
+    os.kill(worker, signal.SIGKILL)
+    killed_at = refunded_so_far()
+    assert killed_at < 50, "the cancellation finished before it could be killed"
+    wait_until(lambda: server.worker_pids() - {worker}, timeout=30)
+
+    finished = requests.post(f"{server.url}/events/{event_id}/cancel", headers=admin["headers"], timeout=120)
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["refunded_orders"] == 50 and finished.json()["refunds_pending"] == 0
+    for order in orders:
+        total, refunded, refunds = _money(backdoor, order["id"])
+        assert total == refunded == 1000 and refunds == [("succeeded", 1000)], (order["id"], refunds)
+    with backdoor.app.app_context():
+        assert set(db.session.scalars(select(Ticket.status)).all()) == {"void"}
