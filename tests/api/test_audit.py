@@ -120,6 +120,19 @@ def test_organization_actions_are_logged_too(app, client, organizers, api):
     assert rows[1].details["role"] == "manager" and rows[2].details["role"] == "door"
     assert rows[3].details["venue_id"] == venue["id"]
 
+    url = f"/organizations/{organization_id}/audit"
+    listed = client.get(url, headers=owner["headers"]).get_json()
+    assert [entry["action"] for entry in listed["entries"]] == [row.action for row in rows]
+    assert listed["next_after"] is None
+    page = client.get(f"{url}?limit=2", headers=owner["headers"]).get_json()
+    assert len(page["entries"]) == 2 and page["next_after"] == listed["entries"][1]["id"]
+    door, outsider = api.user(), api.user()
+    organizers.add_member(owner, organization_id, door, "door")
+    assert client.get(url, headers=door["headers"]).status_code == 403
+    hidden = client.get(url, headers=outsider["headers"])
+    assert hidden.status_code == 404 and hidden.get_json()["code"] == "organization_not_found"
+    assert client.get(url).status_code == 401
+
 
 def test_the_log_is_for_managers(client, organizers, api):
     manager, door, outsider = api.user(), api.user(), api.user()

@@ -99,7 +99,17 @@ def event_orders(event_id: int, query: dict) -> dict:
 
 def audit_log(event_id: int, query: dict) -> dict:
     reports.check_manager(user_id=current_user_id(), event_id=event_id)
-    page = audit.event_entries(event_id=event_id, limit=query["limit"], after=query.get("after"))
+    return _entries(audit.event_entries(event_id=event_id, limit=query["limit"], after=query.get("after")))
+
+
+def organization_audit_log(organization_id: int, query: dict) -> dict:
+    page = audit.organization_entries(
+        user_id=current_user_id(), organization_id=organization_id, limit=query["limit"], after=query.get("after")
+    )
+    return _entries(page)
+
+
+def _entries(page) -> dict:
     return {
         "entries": [
             {"id": row.id, "at": iso(row.at), "user_id": row.user_id, "action": row.action, "details": row.details}

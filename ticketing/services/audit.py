@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..database import require_write_transaction
 from ..extensions import db
-from ..models import AuditEntry
+from ..models import MANAGER, AuditEntry
+from .roles import require_role
 
 _AUDIT = AuditEntry.__table__
 
@@ -76,7 +77,17 @@ class AuditPage:
 
 def event_entries(*, event_id: int, limit: int, after: int | None) -> AuditPage:
     """The event's entries, oldest first, `limit` after the entry id `after` (keyset pages)."""
-    query = select(_AUDIT).where(_AUDIT.c.event_id == event_id)
+    return _page(select(_AUDIT).where(_AUDIT.c.event_id == event_id), limit=limit, after=after)
+
+
+def organization_entries(*, user_id: int, organization_id: int, limit: int, after: int | None) -> AuditPage:
+    """Every entry of the organization (its members, venues, events and refunds), for its managers."""
+    require_role(db.session, user_id=user_id, organization_id=organization_id, role=MANAGER)
+    query = select(_AUDIT).where(_AUDIT.c.organization_id == organization_id)
+    return _page(query, limit=limit, after=after)
+
+
+def _page(query, *, limit: int, after: int | None) -> AuditPage:
     if after is not None:
         query = query.where(_AUDIT.c.id > after)
     rows = db.session.execute(query.order_by(_AUDIT.c.id).limit(limit + 1)).all()
