@@ -26,9 +26,11 @@ from .extensions import db
 from .schemas.auth import RegisterSchema
 from .services import auth as auth_service
 from .services import catalogue
+from .services.cancellation import finish_cancellation, unfinished_cancellations
 from .services.demo import seed_demo_organizer
 from .services.expiry import expire_due, forget_revoked_tokens
 from .services.payments import reconcile_payments
+from .services.refunds import reconcile_refunds
 from .services.seeding import parse_rows, seed_event
 from .startup import warn_at_start
 
@@ -239,7 +241,9 @@ def expire_holds_command(keep_running, interval):
     click.echo(
         f"Released {tidied['released_locks']} expired locks, expired {tidied['expired_orders']} orders, "
         f"settled {tidied['settled_payments']} interrupted payments ({tidied['abandoned_payments']} never "
-        f"reached the gateway), refunded {tidied['refunded_payments']}."
+        f"reached the gateway), refunded {tidied['refunded_payments']}; finished {tidied['finished_refunds']} "
+        f"interrupted refunds ({tidied['failed_refunds']} refused by the gateway) and the cancellation of "
+        f"{tidied['cancelled_events_finished']} events."
     )
 
 
@@ -259,9 +263,15 @@ def refuse_unsafe_start(*, serving: bool) -> None:
 
 
 def tidy_once() -> dict[str, int]:
-    """One clean-up pass: settle interrupted payments, then expire orders, then release plain locks."""
+    """One clean-up pass: settle interrupted payments and refunds, finish cancelled events, then expire
+    orders, then release plain locks."""
     now = current_time()
-    report = reconcile_payments(now=now, gateway=current_app.extensions["payment_gateway"])
+    gateway = current_app.extensions["payment_gateway"]
+    report = reconcile_payments(now=now, gateway=gateway)
+    refunds = reconcile_refunds(now=now, gateway=gateway)
+    cancellations = unfinished_cancellations()
+    for event_id in cancellations:
+        finish_cancellation(event_id=event_id, user_id=None, clock=current_clock(), gateway=gateway)
     expired = expire_due(now=now)
     forget_revoked_tokens(now=now)
     return {
@@ -270,6 +280,9 @@ def tidy_once() -> dict[str, int]:
         "settled_payments": report.settled,
         "abandoned_payments": report.abandoned,
         "refunded_payments": report.refunded,
+        "finished_refunds": refunds.applied,
+        "failed_refunds": refunds.failed,
+        "cancelled_events_finished": len(cancellations),
     }
 
 

@@ -171,6 +171,19 @@ class OrderNotCancellableError(ConflictError):
     code, message = "order_not_cancellable", "The order cannot be cancelled in its current state."
 
 
+class OrderNotRefundableError(ConflictError):
+    code, message = "order_not_refundable", "The order cannot be refunded: it is not paid."
+
+
+class TicketNotRefundableError(ConflictError):
+    code, message = "ticket_not_refundable", "The ticket cannot be refunded: it is void already or checked in."
+
+
+class RefundInProgressError(ConflictError):
+    code, message = "refund_in_progress", "A refund of this order is being processed; retry shortly."
+    headers = {"Retry-After": "1"}
+
+
 class PaymentInProgressError(ConflictError):
     code, message = "payment_in_progress", "A payment for this order is being processed; retry shortly."
     headers = {"Retry-After": "1"}

@@ -1,7 +1,7 @@
 """check-ins: every scan at an event's door; tickets' status (valid or void)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-22 04:30:00
 
 `checkins` records every scan, refused ones too, with the answer it got; the unique
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -166,5 +166,6 @@ def test_only_the_test_gateway_has_test_cards():
         "tok_visa",
         "tok_chargeDeclined",
         "tok_processingError",
+        "tok_refundFails",
     ]
     assert StripeGateway.test_cards == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_jwt_extended import jwt_required
 
 from ..controllers import orders as controller
+from ..controllers import refunds
 from ..schemas.orders import (
     CreateOrderSchema,
     IdempotencyHeaders,
@@ -13,6 +14,7 @@ from ..schemas.orders import (
     OrderResult,
     PayOrderSchema,
 )
+from ..schemas.reports import RefundBody, RefundResult
 from .base import BEARER, Blueprint
 
 blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders and payments")
@@ -82,3 +84,34 @@ def pay_order(data, headers, order_id):
 def cancel_order(order_id):
     """Cancel a pending order; its seats are free again."""
     return controller.cancel(order_id)
+
+
+@blp.route("/<id:order_id>/refund", methods=["POST"])
+@jwt_required()
+@blp.arguments(RefundBody)
+@blp.arguments(IdempotencyHeaders, location="headers")
+@blp.response(200, RefundResult)
+@blp.alt_response(
+    403, codes=["forbidden"], description="a member of the event's organization below manager (not the buyer)"
+)
+@blp.alt_response(
+    404,
+    codes=["order_not_found", "ticket_not_found"],
+    description="another user's order to anyone but the event's managers; a code not of this order",
+)
+@blp.alt_response(
+    409,
+    codes=["order_not_refundable", "ticket_not_refundable", "refund_in_progress"],
+    description="not paid (or refunded already, or the buyer's refund time is over); a ticket void or checked "
+    "in (`details.ticket_codes`); another refund of the order under way",
+)
+@blp.alt_response(
+    502, codes=["payment_gateway_error"], description="the gateway did not refund: nothing changed, retry with the key"
+)
+@blp.alt_response(401, codes=["unauthorized"])
+@blp.doc(**BEARER)
+def refund_order(data, headers, order_id):
+    """Refund tickets of a paid order (all its valid ones when none are named): they become void, their
+    seats are on sale again, and the money goes back through the gateway once. For the event's
+    managers, and for the buyer while the event's `buyer_refunds_until` has not passed."""
+    return refunds.refund(order_id, data, headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_jwt_extended import jwt_required
 
 from ..controllers import organizations as controller
-from ..controllers import organizer, venues
+from ..controllers import organizer, reports, venues
 from ..schemas.common import MessageSchema
 from ..schemas.organizations import (
     MemberBody,
@@ -16,6 +16,7 @@ from ..schemas.organizations import (
     OrganizationResult,
 )
 from ..schemas.organizer import EventResult, NewEventBody
+from ..schemas.reports import AuditEnvelope, AuditQuery
 from ..schemas.venues import VenueBody, VenueListEnvelope, VenueResult
 from .base import BEARER, Blueprint
 
@@ -132,3 +133,16 @@ def list_venues(organization_id):
 def create_event(data, organization_id):
     """Create a draft event at one of the organization's venues, with a price per category (managers)."""
     return organizer.create(organization_id, data)
+
+
+@blp.route("/<id:organization_id>/audit")
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditEnvelope)
+@blp.alt_response(403, codes=["forbidden"], description="the audit log needs the role manager")
+@blp.alt_response(404, codes=["organization_not_found"], description=NOT_A_MEMBER)
+@blp.alt_response(401, codes=["unauthorized"])
+@blp.doc(**BEARER)
+@jwt_required()
+def organization_audit(query, organization_id):
+    """The organization's audit log, oldest first: its members, venues and events, and every refund."""
+    return reports.organization_audit_log(organization_id, query)

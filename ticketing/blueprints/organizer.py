@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_jwt_extended import jwt_required
 
 from ..controllers import organizer as controller
+from ..controllers import refunds
 from ..schemas.organizer import BlockBody, BlockResult, EventChangesBody, EventResult, SeatIdsBody, UnblockResult
+from ..schemas.reports import CancelResult
 from .base import BEARER, Blueprint
 
 blp = Blueprint("organizer", __name__, url_prefix="/events", description="Events made by organizers (managers)")
@@ -49,6 +51,19 @@ def publish_event(event_id):
 def close_event(event_id):
     """Stop sales: no more holds or orders (orders already made may still be paid)."""
     return controller.close(event_id)
+
+
+@blp.route("/<id:event_id>/cancel", methods=["POST"])
+@blp.response(200, CancelResult)
+@blp.alt_response(403, codes=["forbidden"], description=FORBIDDEN)
+@blp.alt_response(404, codes=["event_not_found"], description=NOT_FOUND)
+@blp.alt_response(401, codes=["unauthorized"])
+@blp.doc(**BEARER)
+@jwt_required()
+def cancel_event(event_id):
+    """Cancel the event: every pending order cancelled, every paid order refunded (each once, even when
+    the call is repeated or interrupted), every ticket void. A repeat finishes what is left."""
+    return refunds.cancel_event(event_id)
 
 
 @blp.route("/<id:event_id>/seats/block", methods=["POST"])

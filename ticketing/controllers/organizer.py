@@ -57,7 +57,11 @@ def _distinct(seat_ids: list[int]) -> list[int]:
 
 def block(event_id: int, data: dict) -> dict:
     blocked = service.block_seats(
-        user_id=current_user_id(), event_id=event_id, seat_ids=_distinct(data["seat_ids"]), clock=current_clock()
+        user_id=current_user_id(),
+        event_id=event_id,
+        seat_ids=_distinct(data["seat_ids"]),
+        clock=current_clock(),
+        reason=data.get("reason"),
     )
     reason = f" ({data['reason']})" if data.get("reason") else ""
     return {"message": f"{_seats(len(blocked))} taken off sale{reason}", "blocked": blocked}
@@ -65,5 +69,7 @@ def block(event_id: int, data: dict) -> dict:
 
 def unblock(event_id: int, data: dict) -> dict:
     seat_ids = _distinct(data["seat_ids"])
-    unblocked = service.unblock_seats(user_id=current_user_id(), event_id=event_id, seat_ids=seat_ids)
+    unblocked = service.unblock_seats(
+        user_id=current_user_id(), event_id=event_id, seat_ids=seat_ids, clock=current_clock()
+    )
     return {"message": f"{_seats(len(unblocked))} back on sale", "unblocked": unblocked}

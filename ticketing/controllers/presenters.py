@@ -107,5 +107,8 @@ def order_json(order: OrderView) -> dict:
         "currency": order.currency,
         "expires_at": iso(order.expires_at),
         "created_at": iso(order.created_at),
-        "tickets": [{"code": t.code, "seat_id": t.seat_id, "label": t.label} for t in order.tickets],
+        "tickets": [
+            {"code": t.code, "seat_id": t.seat_id, "label": t.label, "status": t.status} for t in order.tickets
+        ],
+        "refunded_total": format_price(order.refunded_cents),
     }

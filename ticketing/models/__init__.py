@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on `db.metadata`."""
 
+from .audit import AuditEntry
 from .checkin import (
     ADMITTED,
     ALREADY_CHECKED_IN,
@@ -37,14 +38,25 @@ from .order import (
     EXPIRED,
     ORDER_STATUSES,
     PAID,
+    PAID_STATUSES,
+    PARTIALLY_REFUNDED,
     PAYMENT_FAILED,
     PENDING_PAYMENT,
+    REFUNDED,
     Order,
     OrderSeat,
     order_status,
 )
 from .organization import DOOR, MANAGER, OWNER, ROLES, Membership, Organization, role_includes
 from .payment import Payment
+from .refund import (
+    CANCELLATION_KEY,
+    REFUND_FAILED,
+    REFUND_PROCESSING,
+    REFUND_STATUSES,
+    REFUND_SUCCEEDED,
+    Refund,
+)
 from .seat import (
     AVAILABLE,
     BLOCKED,
@@ -73,6 +85,7 @@ __all__ = [
     "AVAILABLE",
     "BLOCKED",
     "BOOKED",
+    "CANCELLATION_KEY",
     "CANCELLED",
     "CHECKIN_RESULTS",
     "CHECKIN_TYPES",
@@ -96,9 +109,16 @@ __all__ = [
     "OUTSIDE",
     "OWNER",
     "PAID",
+    "PAID_STATUSES",
+    "PARTIALLY_REFUNDED",
     "PAYMENT_FAILED",
     "PENDING_PAYMENT",
     "PUBLIC_STATUSES",
+    "REFUNDED",
+    "REFUND_FAILED",
+    "REFUND_PROCESSING",
+    "REFUND_STATUSES",
+    "REFUND_SUCCEEDED",
     "ROLES",
     "SEAT_STATUSES",
     "TICKET_STATUSES",
@@ -106,6 +126,7 @@ __all__ = [
     "VALID",
     "VOID",
     "VOID_TICKET",
+    "AuditEntry",
     "ChangeClock",
     "Checkin",
     "DoorState",
@@ -117,6 +138,7 @@ __all__ = [
     "OrderSeat",
     "Organization",
     "Payment",
+    "Refund",
     "RevokedToken",
     "Seat",
     "Ticket",

@@ -17,14 +17,21 @@ PENDING_PAYMENT, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED = (
     "cancelled",
     "expired",
 )
-ORDER_STATUSES = (PENDING_PAYMENT, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED)
+# Some of a paid order's tickets refunded (void), or all of them.
+PARTIALLY_REFUNDED, REFUNDED = "partially_refunded", "refunded"
+ORDER_STATUSES = (PENDING_PAYMENT, PAID, PAYMENT_FAILED, CANCELLED, EXPIRED, PARTIALLY_REFUNDED, REFUNDED)
+# The orders that were paid (money came in): what refunds and revenue look at.
+PAID_STATUSES = (PAID, PARTIALLY_REFUNDED, REFUNDED)
 
 
 class Order(db.Model):
     """An order holds its seats (`seats.order_id`) until `expires_at` while it waits for payment."""
 
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_orders_user_id_id", "user_id", "id"),
+        Index("ix_orders_event_id_id", "event_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
@@ -35,6 +42,8 @@ class Order(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Money given back so far (refunds that succeeded); total_cents - refunded_cents is kept.
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def status_at(self, now: datetime, *, payment_in_flight: bool = False) -> str:
         """The order's state at `now`: a pending order past its time reads as expired."""

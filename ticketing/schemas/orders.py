@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..models import ORDER_STATUSES
+from ..models import ORDER_STATUSES, TICKET_STATUSES
 from .booking import TicketSchema
 from .common import DATE_TIME, MONEY, List, MessageSchema, Schema, Text, id_field
 
@@ -39,6 +39,12 @@ class IdempotencyHeaders(Schema):
     )
 
 
+class OrderTicketSchema(TicketSchema):
+    status = fields.String(
+        required=True, validate=validate.OneOf(TICKET_STATUSES), metadata={"description": "void once refunded"}
+    )
+
+
 class OrderSchema(Schema):
     id = id_field(required=True)
     event_id = id_field(required=True)
@@ -48,7 +54,10 @@ class OrderSchema(Schema):
     currency = fields.String(required=True, metadata={"example": "USD"})
     expires_at = fields.String(required=True, metadata=DATE_TIME)
     created_at = fields.String(required=True, metadata=DATE_TIME)
-    tickets = fields.List(fields.Nested(TicketSchema), required=True)
+    tickets = fields.List(fields.Nested(OrderTicketSchema), required=True)
+    refunded_total = fields.String(
+        required=True, metadata={**MONEY, "description": "Money given back so far (refunds that succeeded)"}
+    )
 
 
 class OrderEnvelope(Schema):

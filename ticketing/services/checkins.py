@@ -103,6 +103,12 @@ class Answer:
 Present = Callable[[Outcome], Answer]
 
 
+def _void_or_refunding(ticket) -> bool:
+    """Void, or claimed by a refund in flight (services.refunds marks it before calling the gateway):
+    either way the door refuses it, so a ticket is never admitted and refunded."""
+    return ticket.status == VOID or ticket.refund_id is not None
+
+
 def _view(row) -> CheckinView:
     return CheckinView(
         id=row.id,
@@ -182,7 +188,9 @@ def check_in(*, user_id: int, event_id: int, scan: Scan, clock: Clock, present: 
         if earlier is not None:
             return earlier
         now = clock()
-        result = UNKNOWN_TICKET if ticket is None else decide(kind=scan.kind, void=ticket.status == VOID, state=state)
+        result = (
+            UNKNOWN_TICKET if ticket is None else decide(kind=scan.kind, void=_void_or_refunding(ticket), state=state)
+        )
         values = {
             "event_id": event_id,
             "ticket_id": None if ticket is None else ticket.id,

@@ -77,6 +77,7 @@ class FakeGateway:
     `tok_visa` succeeds, `tok_chargeDeclined` is declined, `tok_processingError` is a gateway
     failure, `tok_answerLost` charges but the answer never arrives (the call raises, as when the
     network or the process fails right after the charge; asking about it later finds the charge);
+    `tok_refundFails` charges, and every refund of that charge fails (the gateway refuses it);
     any other token is declined as unknown. It keeps no state: the outcome of a reference
     is a function of its token, which is how a real gateway's idempotent replay looks from here.
     It takes no money: production refuses it unless ALLOW_TEST_PAYMENTS=1 (config.start_refusals).
@@ -87,12 +88,16 @@ class FakeGateway:
         ("tok_visa", "Visa test card (payment succeeds)"),
         ("tok_chargeDeclined", "Declined test card"),
         ("tok_processingError", "Test card with a gateway error"),
+        ("tok_refundFails", "Test card whose refunds fail"),
     )
     _OUTCOMES = {
         "tok_visa": ChargeOutcome(SUCCEEDED, message="Approved"),
         "tok_chargeDeclined": ChargeOutcome(DECLINED, message="Your card was declined."),
         "tok_processingError": ChargeOutcome(FAILED, message="The card processor had an error."),
+        "tok_refundFails": ChargeOutcome(SUCCEEDED, message="Approved"),
     }
+    # The charge id of a `tok_refundFails` charge says so, since `refund` only sees the charge id.
+    _REFUND_FAILS = "refundFails"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FakeGateway:
@@ -107,7 +112,8 @@ class FakeGateway:
             raise ConnectionError("tok_answerLost: the card was charged, but the answer was lost")
         outcome = self._OUTCOMES.get(token, ChargeOutcome(DECLINED, message="Unknown payment token."))
         if outcome.status == SUCCEEDED:
-            return ChargeOutcome(SUCCEEDED, charge_id=f"ch_fake_{reference}", message=outcome.message)
+            marker = f"{self._REFUND_FAILS}_" if token == "tok_refundFails" else ""
+            return ChargeOutcome(SUCCEEDED, charge_id=f"ch_fake_{marker}{reference}", message=outcome.message)
         return outcome
 
     def find_charge(self, *, reference: str, token: str | None) -> ChargeOutcome | None:
@@ -119,7 +125,9 @@ class FakeGateway:
         return self.charge(reference=reference, amount_cents=0, currency="", token=token)
 
     def refund(self, *, charge_id: str, amount_cents: int, reference: str | None = None) -> None:
-        """Nothing was taken, so nothing goes back."""
+        """Nothing was taken, so nothing goes back; a `tok_refundFails` charge's refund is refused."""
+        if self._REFUND_FAILS in charge_id:
+            raise GatewayError(f"tok_refundFails: the gateway refused to refund {charge_id}")
         return None
 
 

@@ -1,7 +1,8 @@
 """The seat ledger: every change of a seat's state is one function here, and nothing else writes seats.
 
 Transitions: hold (and renew), release, put in an order, book, free an order's seats, block and unblock
-(the organizer takes a seat off sale and puts it back), and write down holds that ran out. Each is one
+(the organizer takes a seat off sale and puts it back), free a sold seat whose ticket was voided (a
+refund, an event's cancellation), and write down holds that ran out. Each is one
 Core UPDATE that also stamps `changed_in` with the transaction's change stamp and records the event in
 the write transaction, so the change feed and seat-map versions see every change by construction
 (database.write_transaction). Callers lock the rows first (services.row_locks) and decide; the ledger
@@ -196,6 +197,21 @@ def block(session: Session, seats: Sequence[Row]) -> None:
 def unblock(session: Session, seats: Sequence[Row]) -> None:
     """Put blocked seats back on sale."""
     _write(session, seats, _SEATS.c.status == BLOCKED, status=AVAILABLE)
+
+
+def free_sold(session: Session, seats: Sequence[Row]) -> int:
+    """Put sold seats back on sale: their tickets were just voided in this transaction (a refund or the
+    event's cancellation). Only seats still `booked` change; return how many did."""
+    return _write(
+        session,
+        seats,
+        _SEATS.c.status == BOOKED,
+        status=AVAILABLE,
+        holder_id=None,
+        locked_until=None,
+        order_id=None,
+        held_from=None,
+    )
 
 
 def seats_held_by_orders(seats: Iterable[Row], order_ids: set[int]) -> list[Row]:

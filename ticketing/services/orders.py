@@ -53,6 +53,7 @@ class TicketView:
     code: str
     seat_id: int
     label: str
+    status: str = "valid"  # valid, or void once refunded
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class OrderView:
     expires_at: datetime
     created_at: datetime
     tickets: list[TicketView]
+    refunded_cents: int = 0
 
 
 def _available_to(seat, user_id: int, now: datetime) -> bool:
@@ -249,13 +251,13 @@ def order_views(session: Session, orders: list[Order], now: datetime) -> list[Or
             select(OrderSeat.order_id, OrderSeat.seat_id).where(OrderSeat.order_id.in_(ids)).order_by(OrderSeat.seat_id)
         ):
             seat_ids[order_id].append(seat_id)
-        for order_id, code, seat_id, label in session.execute(
-            select(Ticket.order_id, Ticket.code, Ticket.seat_id, Seat.label)
+        for order_id, code, seat_id, label, status in session.execute(
+            select(Ticket.order_id, Ticket.code, Ticket.seat_id, Seat.label, Ticket.status)
             .join(Seat, Seat.id == Ticket.seat_id)
             .where(Ticket.order_id.in_(ids))
             .order_by(Ticket.seat_id)
         ):
-            tickets[order_id].append(TicketView(code=code, seat_id=seat_id, label=label))
+            tickets[order_id].append(TicketView(code=code, seat_id=seat_id, label=label, status=status))
     return [
         OrderView(
             id=order.id,
@@ -267,6 +269,7 @@ def order_views(session: Session, orders: list[Order], now: datetime) -> list[Or
             expires_at=order.expires_at,
             created_at=order.created_at,
             tickets=tickets[order.id],
+            refunded_cents=order.refunded_cents or 0,
         )
         for order in orders
     ]

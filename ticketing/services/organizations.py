@@ -14,7 +14,8 @@ from sqlalchemy import delete, func, select
 from ..database import write_transaction
 from ..errors import ForbiddenError, LastOwnerError, MemberNotFoundError, UserNotFoundError
 from ..extensions import db
-from ..models import DOOR, OWNER, Membership, Organization, User
+from ..models import DOOR, OWNER, Membership, Organization, User, utcnow
+from . import audit
 from .auth import normalise_email
 from .roles import require_role
 from .row_locks import select_organization_for_update
@@ -46,6 +47,14 @@ def create_organization(*, name: str, owner_id: int) -> OrganizationView:
         session.add(organization)
         session.flush()
         session.add(Membership(organization_id=organization.id, user_id=owner_id, role=OWNER))
+        audit.record(
+            session,
+            user_id=owner_id,
+            action=audit.CREATE_ORGANIZATION,
+            at=utcnow(),
+            organization_id=organization.id,
+            details={"name": name},
+        )
     return OrganizationView(id=organization.id, name=organization.name, role=OWNER)
 
 
@@ -96,6 +105,14 @@ def add_member(*, actor_id: int, organization_id: int, email: str, role: str) ->
             if membership.role == OWNER and _owner_count(session, organization_id) == 1:
                 raise LastOwnerError("This is the organization's last owner: make someone else an owner first.")
             membership.role = role
+        audit.record(
+            session,
+            user_id=actor_id,
+            action=audit.SET_MEMBER,
+            at=utcnow(),
+            organization_id=organization_id,
+            details={"member_user_id": user.id, "email": user.email, "role": role, "new": created},
+        )
     return MemberView(user_id=user.id, email=user.email, role=role), created
 
 
@@ -113,4 +130,12 @@ def remove_member(*, actor_id: int, organization_id: int, user_id: int) -> None:
             raise LastOwnerError("This is the organization's last owner: make someone else an owner first.")
         session.execute(
             delete(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
+        )
+        audit.record(
+            session,
+            user_id=actor_id,
+            action=audit.REMOVE_MEMBER,
+            at=utcnow(),
+            organization_id=organization_id,
+            details={"member_user_id": user_id, "role": membership.role},
         )

@@ -38,8 +38,9 @@ from ..models import (
     Seat,
     Venue,
     effective_status,
+    utcnow,
 )
-from . import catalogue, ledger
+from . import audit, catalogue, ledger
 from .catalogue import EventSummary
 from .layouts import categories_of, lay_out
 from .roles import require_role
@@ -134,6 +135,21 @@ def create_event(*, user_id: int, organization_id: int, event: NewEvent, clock: 
             for position, (name, price) in enumerate(event.categories)
         )
         _insert_seats(session, row.id, venue.layout, dict(event.categories), event.default_price_cents or 0)
+        audit.record(
+            session,
+            user_id=user_id,
+            action=audit.CREATE_EVENT,
+            at=now,
+            organization_id=organization_id,
+            event_id=row.id,
+            details={
+                "name": event.name,
+                "venue_id": venue.id,
+                "starts_at": event.starts_at,
+                "currency": event.currency,
+                "categories": [{"name": name, "price_cents": price} for name, price in event.categories],
+            },
+        )
     return _summary(row.id, clock, user_id)
 
 
@@ -181,7 +197,7 @@ def _summary(event_id: int, clock: Clock, viewer_id: int | None) -> EventSummary
     return summary
 
 
-def _organizer_event(session, *, user_id: int, event_id: int):
+def organizer_event(session, *, user_id: int, event_id: int):
     """Lock the event's row and check the caller manages it; return the row."""
     event = select_event_for_update(session, event_id)
     if event is None:
@@ -195,7 +211,7 @@ def update_event(*, user_id: int, event_id: int, changes: dict, clock: Clock) ->
     """Change the event's name, times or orphan rule (`changes` holds only what is to change; None
     clears an optional time). A cancelled event cannot change."""
     with write_transaction() as session:
-        event = _organizer_event(session, user_id=user_id, event_id=event_id)
+        event = organizer_event(session, user_id=user_id, event_id=event_id)
         if event.status == EVENT_CANCELLED:
             raise EventCancelledError()
         now = clock()
@@ -211,6 +227,7 @@ def update_event(*, user_id: int, event_id: int, changes: dict, clock: Clock) ->
             model = session.get(Event, event_id, populate_existing=True)
             for name, value in values.items():
                 setattr(model, name, value)
+            _audit(session, event, user_id, audit.UPDATE_EVENT, now, {"changes": values})
     return _summary(event_id, clock, user_id)
 
 
@@ -218,12 +235,14 @@ def set_status(*, user_id: int, event_id: int, status: str, clock: Clock) -> Eve
     """Publish (`on_sale`; a closed event opens again) or close (`closed`) the event; not a cancelled one."""
     assert status in (ON_SALE, CLOSED)
     with write_transaction() as session:
-        event = _organizer_event(session, user_id=user_id, event_id=event_id)
+        event = organizer_event(session, user_id=user_id, event_id=event_id)
         if event.status == EVENT_CANCELLED:
             raise EventCancelledError()
         if event.status != status:
             model = session.get(Event, event_id, populate_existing=True)
             model.status = status
+            action = audit.PUBLISH_EVENT if status == ON_SALE else audit.CLOSE_EVENT
+            _audit(session, event, user_id, action, clock(), {"previous_status": event.status})
     return _summary(event_id, clock, user_id)
 
 
@@ -236,11 +255,25 @@ def _event_seats_for_update(session, *, event_id: int, seat_ids: list[int]) -> l
     return seats
 
 
-def block_seats(*, user_id: int, event_id: int, seat_ids: list[int], clock: Clock) -> list[int]:
+def _audit(session, event, user_id: int, action: str, at: datetime, details: dict) -> None:
+    audit.record(
+        session,
+        user_id=user_id,
+        action=action,
+        at=at,
+        organization_id=event.organization_id,
+        event_id=event.id,
+        details=details,
+    )
+
+
+def block_seats(
+    *, user_id: int, event_id: int, seat_ids: list[int], clock: Clock, reason: str | None = None
+) -> list[int]:
     """Take the seats off sale, all or none: a seat held, in an order or booked refuses them all
     (SeatsUnavailableError listing those). Seats blocked already stay so. Returns the seat ids."""
     with write_transaction() as session:
-        _organizer_event(session, user_id=user_id, event_id=event_id)
+        event = organizer_event(session, user_id=user_id, event_id=event_id)
         seats = _event_seats_for_update(session, event_id=event_id, seat_ids=seat_ids)
         now = clock()
         taken = [seat.id for seat in seats if effective_status(seat.status, seat.locked_until, now) in (LOCKED, BOOKED)]
@@ -250,14 +283,17 @@ def block_seats(*, user_id: int, event_id: int, seat_ids: list[int], clock: Cloc
                 details={"unavailable": taken},
             )
         ledger.block(session, [seat for seat in seats if seat.status != BLOCKED])
+        _audit(session, event, user_id, audit.BLOCK_SEATS, now, {"seat_ids": sorted(seat_ids), "reason": reason})
     return sorted(seat_ids)
 
 
-def unblock_seats(*, user_id: int, event_id: int, seat_ids: list[int]) -> list[int]:
+def unblock_seats(*, user_id: int, event_id: int, seat_ids: list[int], clock: Clock | None = None) -> list[int]:
     """Put the blocked ones of the seats back on sale; return their ids (the others are left as they are)."""
     with write_transaction() as session:
-        _organizer_event(session, user_id=user_id, event_id=event_id)
+        event = organizer_event(session, user_id=user_id, event_id=event_id)
         seats = _event_seats_for_update(session, event_id=event_id, seat_ids=seat_ids)
         blocked = [seat for seat in seats if seat.status == BLOCKED]
         ledger.unblock(session, blocked)
+        at = clock() if clock is not None else utcnow()
+        _audit(session, event, user_id, audit.UNBLOCK_SEATS, at, {"seat_ids": [seat.id for seat in blocked]})
     return [seat.id for seat in blocked]

@@ -33,7 +33,18 @@ from ..errors import (
     PaymentInProgressError,
 )
 from ..extensions import db
-from ..models import EXPIRED, PAID, PAYMENT_FAILED, PENDING_PAYMENT, Order, Payment, Ticket
+from ..models import (
+    CANCELLED,
+    EVENT_CANCELLED,
+    EXPIRED,
+    PAID,
+    PAYMENT_FAILED,
+    PENDING_PAYMENT,
+    Event,
+    Order,
+    Payment,
+    Ticket,
+)
 from ..models.payment import (
     ABANDONED,
     DECLINED,
@@ -57,6 +68,7 @@ from .row_locks import select_order_for_update
 from .seats import Clock, new_ticket_code
 
 log = logging.getLogger(__name__)
+_CANCELLED_BEFORE_PAYMENT = "The event was cancelled before the payment arrived."
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,8 @@ def _begin_payment(
             if _expire_if_ran_out(session, order, now):
                 return OrderRanOut()
             _check_payable(order, now, payment_token)
+            if _event_cancelled(session, order):
+                raise OrderNotPayableError("The event was cancelled: this order can no longer be paid.")
             payment = _record_attempt(session, order, earlier, idempotency_key, payment_token, provider, now)
             if order.total_cents == 0:
                 # Nothing to charge: settle at once, in this transaction.
@@ -167,6 +181,12 @@ def _expire_if_ran_out(session: Session, order: Order, now: datetime) -> bool:
         order.status = EXPIRED
         release_order_seats(session, [order])
     return True
+
+
+def _event_cancelled(session: Session, order: Order) -> bool:
+    """True when the order's event is cancelled (read after the order's row lock: a cancellation
+    committed before it is seen, and one committing after it finds this order still to do)."""
+    return session.scalar(select(Event.status).where(Event.id == order.event_id)) == EVENT_CANCELLED
 
 
 def _check_payable(order: Order, now: datetime, payment_token: str | None) -> None:
@@ -236,14 +256,19 @@ def _settle_locked(session: Session, order: Order, payment: Payment, outcome: Ch
     payment.updated_at, payment.message = now, outcome.message or None
     if outcome.status == gateways.SUCCEEDED:
         payment.charge_id = outcome.charge_id
-        if order.status == PENDING_PAYMENT and _fulfil(session, order, now):
+        cancelled = _event_cancelled(session, order)
+        if order.status == PENDING_PAYMENT and not cancelled and _fulfil(session, order, now):
             payment.status = SUCCEEDED
             return False
-        # Charged, but a seat went to someone else after the order ran out: give the money back.
+        # Charged, but the event was cancelled meanwhile, or a seat went to someone else after the
+        # order ran out: give the money back (never book a cancelled event's seats).
         payment.status = REFUND_PENDING
-        payment.message = "The order expired and its seats were taken before the payment arrived."
+        if cancelled or order.status == CANCELLED:
+            payment.message = _CANCELLED_BEFORE_PAYMENT
+        else:
+            payment.message = "The order expired and its seats were taken before the payment arrived."
         if order.status == PENDING_PAYMENT:
-            order.status = EXPIRED
+            order.status = CANCELLED if cancelled else EXPIRED
             release_order_seats(session, [order])
         return payment.amount_cents > 0
     if outcome.status == gateways.DECLINED:
@@ -322,6 +347,8 @@ def _answer_of(payment_id: int, *, now: datetime) -> OrderView:
         raise PaymentDeclinedError(
             f"{payment.message or 'The payment was declined.'} The order's seats are free again."
         )
+    if payment.status in (REFUND_PENDING, REFUNDED) and payment.message == _CANCELLED_BEFORE_PAYMENT:
+        raise OrderNotPayableError("The event was cancelled before the payment arrived; the charge is refunded.")
     if payment.status in (REFUND_PENDING, REFUNDED):
         raise OrderExpiredError(
             "The order expired and its seats were taken before the payment arrived; the charge is refunded."

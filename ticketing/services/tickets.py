@@ -61,6 +61,7 @@ _COLUMNS = (
     Ticket.status,
     Ticket.user_id,
     Ticket.order_id,
+    Ticket.status,
     Seat.id.label("seat_id"),
     Seat.label,
     Seat.section,
@@ -128,7 +129,7 @@ def event_door_states(session: Session, event_id: int) -> dict[int, DoorState]:
 def _details(row, state: DoorState) -> TicketDetails:
     return TicketDetails(
         code=row.code,
-        status=row.status,
+        status=row.status,  # void once refunded (or its event cancelled)
         order_id=row.order_id,
         seat_id=row.seat_id,
         label=row.label,

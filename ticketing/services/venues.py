@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ..database import write_transaction
 from ..errors import OrganizationNotFoundError, VenueNotFoundError
 from ..extensions import db
-from ..models import MANAGER, Organization, Venue
+from ..models import MANAGER, Organization, Venue, utcnow
+from . import audit
 from .layouts import seat_count, validate_layout
 from .roles import require_role
 
@@ -47,6 +48,15 @@ def create_venue(*, user_id: int | None, organization_id: int, name: str, layout
             raise OrganizationNotFoundError()
         venue = Venue(organization_id=organization_id, name=name, layout=checked, seat_count=seat_count(checked))
         session.add(venue)
+        session.flush()
+        audit.record(
+            session,
+            user_id=user_id,
+            action=audit.CREATE_VENUE,
+            at=utcnow(),
+            organization_id=organization_id,
+            details={"venue_id": venue.id, "name": name, "seat_count": venue.seat_count},
+        )
     return _view(venue)
 
 

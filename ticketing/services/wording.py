@@ -8,7 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from ..models import BOOKED, CANCELLED, EXPIRED, LOCKED, PAID, PAYMENT_FAILED, PENDING_PAYMENT, effective_status
+from ..models import (
+    BOOKED,
+    CANCELLED,
+    EXPIRED,
+    LOCKED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PAYMENT_FAILED,
+    PENDING_PAYMENT,
+    REFUNDED,
+    effective_status,
+)
 
 
 def seats_phrase(labels: Sequence[str]) -> str:
@@ -67,6 +78,8 @@ _NOT_PAYABLE = {
     PAYMENT_FAILED: "The order's payment was declined and its seats were released; start a new order to try again.",
     CANCELLED: "The order was cancelled, so it can no longer be paid.",
     EXPIRED: "The order ran out of time and its seats were released, so it can no longer be paid.",
+    PARTIALLY_REFUNDED: "The order is already paid (and partly refunded).",
+    REFUNDED: "The order was paid and refunded, so it can no longer be paid.",
 }
 _NOT_CANCELLABLE = {
     PAID: "The order is already paid, so it cannot be cancelled.",
@@ -74,6 +87,8 @@ _NOT_CANCELLABLE = {
     CANCELLED: "The order is already cancelled.",
     EXPIRED: "The order ran out of time and its seats were already released.",
     PENDING_PAYMENT: "The order is waiting for its payment and cannot be cancelled now.",
+    PARTIALLY_REFUNDED: "The order is paid (and partly refunded): ask for a refund instead.",
+    REFUNDED: "The order is refunded already.",
 }
 
 

@@ -54,6 +54,9 @@ export const MESSAGES = Object.freeze({
   payment_gateway_error: "The payment service had a problem and nothing was charged. Your seats are still held: please try again.",
   payment_in_progress: "A payment for this order is already being processed. Wait a moment, then check your order.",
   payment_required: "This seat has a price: check out to buy it.",
+  order_not_refundable: "This order can no longer be refunded here.",
+  ticket_not_refundable: "This ticket cannot be refunded: it is void already or was used at the door.",
+  refund_in_progress: "A refund of this order is already being processed. Wait a moment, then check your order.",
   // Tickets.
   ticket_not_found: "We can't find a ticket with this code.",
   // The door.

@@ -3,6 +3,7 @@
 
 import { api, ApiError, hasTokens } from "./api.js";
 import { fail } from "./notice.js";
+import { addRefundButtons } from "./refunds.js";
 import { el } from "./state.js";
 import { openTicket } from "./ticketview.js";
 
@@ -52,4 +53,5 @@ function showTickets(tickets) {
     item.append(event, seat, code, show);
     el.ticketList.appendChild(item);
   }
+  addRefundButtons([...el.ticketList.children], tickets, () => loadTickets());
 }
