@@ -157,3 +157,12 @@ def test_the_door_page_loads_its_own_modules_under_the_same_policy(host_says_js_
     for name in DOOR_MODULES:
         assert f'<link rel="modulepreload" href="/static/js/{name}">' in html
         assert client.get(f"/static/js/{name}").mimetype == "text/javascript", name
+
+
+def test_the_box_office_links_to_the_staff_pages_which_exist():
+    app = create_app({"APP_ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    for path in ("/office", "/door"):
+        assert f'href="{path}"' in page
+        assert client.get(path).status_code == 200
