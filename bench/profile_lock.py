@@ -84,6 +84,7 @@ def main() -> None:
         client.post(f"/seats/{50 + index % 900}/lock", headers=headers)
     profile.disable()
     pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profile).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
