@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import metrics
@@ -54,14 +54,18 @@ def _one_seat(session, seat_id: int):
 
 _SEATS, _EVENTS = Seat.__table__, Event.__table__
 # The lock's snapshot read: the seat (every column) and what decides whether its event sells.
-_SEAT_AND_SALES = select(
-    _SEATS,
-    _EVENTS.c.status.label("event_status"),
-    _EVENTS.c.organization_id,
-    _EVENTS.c.sales_start,
-    _EVENTS.c.sales_end,
-    _EVENTS.c.starts_at,
-).join(_EVENTS, _EVENTS.c.id == _SEATS.c.event_id)
+_SEAT_AND_SALES = (
+    select(
+        _SEATS,
+        _EVENTS.c.status.label("event_status"),
+        _EVENTS.c.organization_id,
+        _EVENTS.c.sales_start,
+        _EVENTS.c.sales_end,
+        _EVENTS.c.starts_at,
+    )
+    .join(_EVENTS, _EVENTS.c.id == _SEATS.c.event_id)
+    .where(_SEATS.c.id == bindparam("seat_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, li
     of its own, so requests from one address at the same instant may pass it by at most the number
     of them in flight (a lock per address would make every user behind one NAT queue on it).
     """
-    snapshot = db.session.connection().execute(_SEAT_AND_SALES.where(_SEATS.c.id == seat_id)).first()
+    snapshot = db.session.connection().execute(_SEAT_AND_SALES, {"seat_id": seat_id}).first()
     if snapshot is None:
         raise SeatNotFoundError()
     _decide_hold(db.session, snapshot, _sales_of(snapshot), user_id=user_id, now=clock())
