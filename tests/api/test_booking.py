@@ -233,3 +233,22 @@ def test_lock_decides_again_when_the_seat_changed_after_its_snapshot(api, client
     monkeypatch.setattr(seat_service, "select_user_for_update", sold_meanwhile)
     response = client.post(f"/seats/{seat}/lock", headers=api.user()["headers"])
     assert response.status_code == 409 and response.get_json()["code"] == "seat_booked"
+
+
+def test_a_refused_lock_takes_no_row_lock(api, client, seat, database_url):
+    """A seat held by someone else is refused from the snapshot read: neither the caller's row nor the
+    seat's row is waited for (another transaction holds both here; a wait would end in 503 busy)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers; row locks are PostgreSQL's")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    holder, caller = api.user(), api.user()
+    assert client.post(f"/seats/{seat}/lock", headers=holder["headers"]).status_code == 200
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as other:
+        other.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (caller["id"],))
+        other.execute("SELECT 1 FROM seats WHERE id = %s FOR UPDATE", (seat,))
+        response = client.post(f"/seats/{seat}/lock", headers=caller["headers"])
+        other.rollback()
+    assert response.status_code == 409 and response.get_json()["code"] == "seat_locked"
