@@ -205,3 +205,50 @@ class TestSeedAliases:
     def test_no_token_is_401_before_the_body_is_read(self, client):
         response = client.post("/lock", data="not json", content_type="application/json")
         assert response.status_code == 401 and response.get_json()["code"] == "unauthorized"
+
+
+def test_lock_answer_built_with_orjson_is_what_the_schema_dumps(api, client, seat):
+    from ticketing.schemas.booking import LockResult
+
+    response = client.post(f"/seats/{seat}/lock", headers=api.user()["headers"])
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert LockResult().dump(body) == body
+    assert not LockResult().validate(body)
+
+
+def test_lock_decides_again_when_the_seat_changed_after_its_snapshot(api, client, seat, monkeypatch):
+    """The snapshot read shows the seat free; it is sold before the guarded UPDATE: the UPDATE leaves
+    it alone and the decision made again on the locked row refuses with the true reason."""
+    from sqlalchemy import text
+
+    from ticketing.services import seats as seat_service
+
+    lock_user = seat_service.select_user_for_update
+
+    def sold_meanwhile(session, user_id):
+        lock_user(session, user_id)
+        session.connection().execute(text("UPDATE seats SET status = 'booked' WHERE id = :id"), {"id": seat})
+
+    monkeypatch.setattr(seat_service, "select_user_for_update", sold_meanwhile)
+    response = client.post(f"/seats/{seat}/lock", headers=api.user()["headers"])
+    assert response.status_code == 409 and response.get_json()["code"] == "seat_booked"
+
+
+def test_a_refused_lock_takes_no_row_lock(api, client, seat, database_url):
+    """A seat held by someone else is refused from the snapshot read: neither the caller's row nor the
+    seat's row is waited for (another transaction holds both here; a wait would end in 503 busy)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers; row locks are PostgreSQL's")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    holder, caller = api.user(), api.user()
+    assert client.post(f"/seats/{seat}/lock", headers=holder["headers"]).status_code == 200
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as other:
+        other.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (caller["id"],))
+        other.execute("SELECT 1 FROM seats WHERE id = %s FOR UPDATE", (seat,))
+        response = client.post(f"/seats/{seat}/lock", headers=caller["headers"])
+        other.rollback()
+    assert response.status_code == 409 and response.get_json()["code"] == "seat_locked"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
+import orjson
+from flask import Response, current_app
 
 from ..clock import current_clock, current_time
 from ..errors import ForbiddenError
@@ -13,7 +14,9 @@ from .limits import hold_limits
 from .presenters import seat_json, ticket_json
 
 
-def lock(seat_id: int) -> dict:
+def lock(seat_id: int) -> Response:
+    """The hot route's answer is built here with orjson (the dict is what LockResult would dump; a
+    test compares them), not by the schema layer."""
     user_id, now = current_user_id(), current_time()
     seat = seat_service.hold_seat(
         user_id=user_id,
@@ -22,11 +25,12 @@ def lock(seat_id: int) -> dict:
         hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
         limits=hold_limits(),
     )
-    return {
+    body = {
         "message": f"Seat {seat.label} locked until {iso(seat.locked_until)}",
         "seat": seat_json(seat, now=now, viewer_id=user_id),
         "lock_expires_at": iso(seat.locked_until),
     }
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 def confirm(seat_id: int) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -76,20 +76,24 @@ class TokenHolder:
 _USERS, _REVOKED = User.__table__, RevokedToken.__table__
 
 
+# Built once (with bound parameters): the statement runs on every authenticated request.
+_TOKEN_HOLDER = select(
+    _USERS.c.id,
+    _USERS.c.email,
+    _USERS.c.name,
+    _USERS.c.is_admin,
+    select(_REVOKED.c.jti)
+    .where(_REVOKED.c.jti.in_(bindparam("revoked_ids", expanding=True)))
+    .exists()
+    .label("revoked"),
+).where(_USERS.c.id == bindparam("user_id"))
+
+
 def get_token_holder(*, user_id: int, jti: str, session_id: str | None = None) -> TokenHolder:
     """The token's user and whether the token (its `jti`) or its login (`session_id`) was revoked,
     in one Core query (it runs on every authenticated request)."""
     revoked_ids = [jti] if session_id is None else [jti, session_id]
-    revoked = select(_REVOKED.c.jti).where(_REVOKED.c.jti.in_(revoked_ids)).exists()
-    row = (
-        db.session.connection()
-        .execute(
-            select(_USERS.c.id, _USERS.c.email, _USERS.c.name, _USERS.c.is_admin, revoked.label("revoked")).where(
-                _USERS.c.id == user_id
-            )
-        )
-        .first()
-    )
+    row = db.session.connection().execute(_TOKEN_HOLDER, {"user_id": user_id, "revoked_ids": revoked_ids}).first()
     if row is None:
         return TokenHolder(user=None, revoked=False)
     account = Account(id=row.id, email=row.email, name=row.name, is_admin=bool(row.is_admin))

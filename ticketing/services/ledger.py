@@ -96,12 +96,19 @@ def hold(
 ) -> bool:
     """Hold the seat for the user until `until` (a renewal when they hold it already).
 
-    For a new hold the limits are checked inside the same UPDATE (exact per user, whose row the caller
-    locked; per address as committed when the statement runs); False when a limit stopped it.
+    The UPDATE re-checks what the caller decided from `seat`: a renewal only while the user's own
+    plain hold still runs at `now`, a new hold only while the seat is free at `now` (available, or a
+    hold that ran out). So a caller that read `seat` without its row lock (a snapshot) cannot
+    overwrite what another transaction wrote since: PostgreSQL re-evaluates the condition on the
+    newest row after waiting for its lock. For a new hold the limits are checked inside the same
+    UPDATE (exact per user, whose row the caller locked; per address as committed when the statement
+    runs). False when the seat was not as decided or a limit stopped it.
     """
-    condition = None
-    if not renewing:
-        condition = live_holds(user_id=user_id, event_id=seat.event_id, now=now) < limits.per_user
+    if renewing:
+        condition = (_SEATS.c.holder_id == user_id) & _SEATS.c.order_id.is_(None) & live_lock(now)
+    else:
+        condition = or_(_SEATS.c.status == AVAILABLE, run_out_lock(now))
+        condition = condition & (live_holds(user_id=user_id, event_id=seat.event_id, now=now) < limits.per_user)
         if limits.address:
             address_holds = live_address_holds(address=limits.address, event_id=seat.event_id, now=now)
             condition = condition & (address_holds < limits.per_address)

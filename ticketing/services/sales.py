@@ -40,6 +40,19 @@ def require_on_sale(session: Session, *, event_id: int, user_id: int, now: datet
     """Raise `hidden` when the user may not even see the event (a draft of another organization),
     EventNotOnSaleError when it does not sell at `now` (not on sale, outside its sales window, started)."""
     event = require_visible(session, event_id=event_id, user_id=user_id, hidden=hidden)
+    require_on_sale_row(session, event, user_id=user_id, now=now, hidden=hidden, visible=True)
+
+
+def require_on_sale_row(
+    session: Session, event, *, user_id: int, now: datetime, hidden: TicketingError, visible: bool = False
+) -> None:
+    """`require_on_sale` for an event row the caller has read already (its `status`,
+    `organization_id`, `sales_start`, `sales_end` and `starts_at`): the lock's one snapshot read
+    carries them beside the seat's columns."""
+    if not visible and not can_see(
+        session, user_id=user_id, status=event.status, organization_id=event.organization_id
+    ):
+        raise hidden
     if not is_on_sale(
         event.status, sales_start=event.sales_start, sales_end=event.sales_end, starts_at=event.starts_at, now=now
     ):

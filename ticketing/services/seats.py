@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import metrics
@@ -22,12 +23,13 @@ from ..errors import (
     SeatNotFoundError,
     SeatNotLockedError,
 )
-from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Ticket, effective_status, is_live_lock
+from ..extensions import db
+from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Event, Seat, Ticket, effective_status, is_live_lock
 from . import ledger
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .row_locks import select_seats_for_update, select_user_for_update
-from .sales import require_on_sale
+from .sales import require_on_sale_row, require_visible
 
 Clock = Callable[[], datetime]
 
@@ -50,35 +52,88 @@ def _one_seat(session, seat_id: int):
     return seats[0]
 
 
+_SEATS, _EVENTS = Seat.__table__, Event.__table__
+# The lock's snapshot read: the seat (every column) and what decides whether its event sells.
+_SEAT_AND_SALES = (
+    select(
+        _SEATS,
+        _EVENTS.c.status.label("event_status"),
+        _EVENTS.c.organization_id,
+        _EVENTS.c.sales_start,
+        _EVENTS.c.sales_end,
+        _EVENTS.c.starts_at,
+    )
+    .join(_EVENTS, _EVENTS.c.id == _SEATS.c.event_id)
+    .where(_SEATS.c.id == bindparam("seat_id"))
+)
+
+
+@dataclass(frozen=True)
+class _Sales:
+    """The event's columns that `require_on_sale_row` reads."""
+
+    status: str
+    organization_id: int | None
+    sales_start: datetime | None
+    sales_end: datetime | None
+    starts_at: datetime | None
+
+
+def _decide_hold(session, seat, event, *, user_id: int, now: datetime) -> bool:
+    """Whether the user may hold the seat at `now`, as `seat` and `event` show it: True for a renewal
+    of their own hold, False for a new hold; an error for every refusal."""
+    require_on_sale_row(session, event, user_id=user_id, now=now, hidden=SeatNotFoundError())
+    state = effective_status(seat.status, seat.locked_until, now)
+    if state == BOOKED:
+        raise SeatBookedError()
+    if state == BLOCKED:
+        raise SeatBlockedError()
+    renewing = state == LOCKED
+    if renewing and seat.holder_id != user_id:
+        raise SeatLockedError()
+    if renewing and seat.order_id is not None:
+        raise SeatInOrderError()
+    return renewing
+
+
+def _sales_of(row) -> _Sales:
+    return _Sales(row.event_status, row.organization_id, row.sales_start, row.sales_end, row.starts_at)
+
+
 def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits) -> SeatView:
     """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
-    The hot path: the user's row, then the seat's row are locked; "now" is read only then, so a hold
-    decided here never overlaps one decided by a transaction that committed before; the event must
-    sell at that moment (a draft of another organization's is as absent as a missing seat); one UPDATE
-    writes the hold and, for a new hold, checks the limits in the same statement. The per-user count is exact
-    (the user's row is locked); the per-address count is read without a lock of its own, so requests
-    from one address at the same instant may pass it by at most the number of them in flight (a lock
-    per address would make every user behind one NAT queue on it).
+    The hot path, in three statements: one snapshot read of the seat and its event, without any row
+    lock, answers every refusal (no such seat, a draft of another organization, not on sale, booked,
+    blocked, held by someone else, in an order): each was true at a moment during the request. A seat
+    that looked free (or the user's own) is then written under the user's row lock, taken only now,
+    by one UPDATE that re-checks the seat's state at "now" (read after that lock) and, for a new
+    hold, the limits (ledger.hold). The per-user count is exact: the UPDATE's snapshot is taken after
+    the user's row lock, so it sees every hold of the user's earlier transactions. If the seat changed
+    since the snapshot (or a limit stopped the hold), the seat's row is locked and the decision made
+    again on it, which also says which refusal applies. The per-address count is read without a lock
+    of its own, so requests from one address at the same instant may pass it by at most the number
+    of them in flight (a lock per address would make every user behind one NAT queue on it).
     """
+    snapshot = db.session.connection().execute(_SEAT_AND_SALES, {"seat_id": seat_id}).first()
+    if snapshot is None:
+        raise SeatNotFoundError()
+    _decide_hold(db.session, snapshot, _sales_of(snapshot), user_id=user_id, now=clock())
     with write_transaction() as session:
         select_user_for_update(session, user_id)
-        seat = _one_seat(session, seat_id)
         now = clock()
-        require_on_sale(session, event_id=seat.event_id, user_id=user_id, now=now, hidden=SeatNotFoundError())
-        state = effective_status(seat.status, seat.locked_until, now)
-        if state == BOOKED:
-            raise SeatBookedError()
-        if state == BLOCKED:
-            raise SeatBlockedError()
-        renewing = state == LOCKED
-        if renewing and seat.holder_id != user_id:
-            raise SeatLockedError()
-        if renewing and seat.order_id is not None:
-            raise SeatInOrderError()
+        seat = snapshot
+        # Only time has passed for the snapshot: the user's own hold may have run out (a new hold now),
+        # or the sales window closed (refused).
+        renewing = _decide_hold(session, seat, _sales_of(seat), user_id=user_id, now=now)
         until = now + timedelta(seconds=hold_seconds)
         if not ledger.hold(session, seat, user_id=user_id, until=until, now=now, limits=limits, renewing=renewing):
-            raise _limit_reached(session, seat, user_id=user_id, now=now, limits=limits)
+            # Someone wrote the seat since the snapshot, or a limit: decide again on the locked row.
+            seat = _one_seat(session, seat_id)
+            event = require_visible(session, event_id=seat.event_id, user_id=user_id, hidden=SeatNotFoundError())
+            renewing = _decide_hold(session, seat, event, user_id=user_id, now=now)
+            if not ledger.hold(session, seat, user_id=user_id, until=until, now=now, limits=limits, renewing=renewing):
+                raise _limit_reached(session, seat, user_id=user_id, now=now, limits=limits)
     metrics.record_seat_lock(renewed=renewing)
     return replace(seat_view(seat, now), status=LOCKED, holder_id=user_id, locked_until=until, order_id=None)
 
