@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from ..organizers import SMALL_LAYOUT, future
+from .box_office import ARTIFACTS
 from .box_office import expect as _expect
 from .box_office import shot as _shot
 from .test_office import DESKTOP, PHONE, Account, Office
@@ -158,6 +159,7 @@ def test_an_organizer_reads_the_report_refunds_a_ticket_downloads_the_csv_and_fi
     expect(phone.page.locator("#audit-list li").last).to_have_attribute("data-action", "order.refund")
     phone.page.locator("#sales").scroll_into_view_if_needed()
     _shot(phone.page, "office-sales-phone")
+    phone.page.locator("#sales").screenshot(path=str(ARTIFACTS / "office-sales-section-phone.png"))
     assert office.errors == [] and phone.errors == []
 
 

@@ -129,11 +129,12 @@ function orderItem(order) {
   }));
   item.append(tickets);
   if (refundable) {
-    const button = h("button", { type: "button", className: "secondary refund" }, "Refund order");
+    const whole = order.tickets.some((ticket) => ticket.status !== "valid") ? "Refund the rest" : "Refund order";
+    const button = h("button", { type: "button", className: "secondary refund" }, whole);
     const boxes = () => [...tickets.querySelectorAll("input:checked")];
     tickets.addEventListener("change", () => {
       const chosen = boxes().length;
-      button.textContent = chosen ? `Refund ${chosen} ticket${chosen === 1 ? "" : "s"}` : "Refund order";
+      button.textContent = chosen ? `Refund ${chosen} ticket${chosen === 1 ? "" : "s"}` : whole;
     });
     button.addEventListener("click", () => busy([button], () => refund(order, boxes().map((box) => box.value), item)));
     item.append(h("div", { className: "actions" }, button));
@@ -147,7 +148,7 @@ async function refund(order, codes, item) {
   const chosen = codes.length ? valid.filter((ticket) => codes.includes(ticket.code)) : valid;
   const seats = chosen.map((ticket) => ticket.label).join(", ");
   const what = codes.length ? `${chosen.length === 1 ? "the ticket" : `${chosen.length} tickets`} of order ${order.id} (${seats})`
-    : `all of order ${order.id} (${seats})`;
+    : `${valid.length < order.tickets.length ? "the rest" : "all"} of order ${order.id} (${seats})`;
   if (!confirm(`Refund ${what} to ${order.buyer.email}? The money goes back to their card and the seats go back on sale.`)) return;
   clearNotice();
   const attempt = `${order.id}:${[...codes].sort().join(",")}`;
