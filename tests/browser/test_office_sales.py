@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -163,16 +164,48 @@ def test_an_organizer_reads_the_report_refunds_a_ticket_downloads_the_csv_and_fi
     assert office.errors == [] and phone.errors == []
 
 
-def test_a_refused_refund_is_explained_and_door_staff_see_no_sales(server_factory, contexts):
+def test_pages_of_orders_and_audit_a_refused_refund_in_words_and_door_staff_see_no_sales(server_factory, contexts):
     expect = _expect()
     server = server_factory(WORKERS=1)
     owner = Account(server.url, "owner@example.com")
     event_id, seats = _on_sale_event(server.url, owner)
     buyer = Account(server.url, "buyer@example.com")
     order = _buy(server.url, buyer, [seats["B1"]])
+    # 20 more orders (made and cancelled) and 20 more audit entries (a seat blocked and unblocked 10 times):
+    # past one page (20) of each.
+    for _ in range(20):
+        made = requests.post(
+            f"{server.url}/orders", json={"seat_ids": [seats["B2"]]}, headers=buyer.headers, timeout=10
+        )
+        assert made.status_code == 201, made.text
+        cancel = f"{server.url}/orders/{made.json()['order']['id']}/cancel"
+        assert requests.post(cancel, headers=buyer.headers, timeout=10).status_code == 200
+    for _ in range(10):
+        for action in ("block", "unblock"):
+            changed = requests.post(
+                f"{server.url}/events/{event_id}/seats/{action}",
+                json={"seat_ids": [seats["B3"]]},
+                headers=owner.headers,
+                timeout=10,
+            )
+            assert changed.status_code == 200, changed.text
 
     office = Office(contexts(**DESKTOP), server.url).sign_in(owner.email)
     office.page.locator("#event-list button", has_text="Hamlet").click()
+    orders = office.page.locator("#order-list li.order")
+    expect(orders).to_have_count(20)
+    expect(office.page.locator('#order-list li.order[data-status="cancelled"]').first).to_contain_text("Cancelled")
+    expect(orders.first.locator("button.refund")).to_have_count(1)  # the paid one, first (oldest)
+    expect(office.page.locator('#order-list li.order[data-status="cancelled"] button')).to_have_count(0)
+    office.page.click("#orders-more")
+    expect(orders).to_have_count(21)
+    expect(office.page.locator("#orders-more")).to_be_hidden()
+    entries = office.page.locator("#audit-list li")
+    expect(entries).to_have_count(20)
+    office.page.click("#audit-more")
+    expect(entries).to_have_count(22)  # event.create, event.publish and the 20 seat changes
+    expect(office.page.locator("#audit-more")).to_be_hidden()
+    expect(entries.last).to_have_text(re.compile(r"Seats unblocked by you: 1 seat$"))
     item = office.page.locator(f'#order-list li.order[data-order="{order["id"]}"]')
     expect(item).to_contain_text("$10.00")
     # Meanwhile the order is refunded elsewhere (the buyer's own page, another organizer).

@@ -207,7 +207,10 @@ function auditDetails({ action, details }) {
     const tickets = (d.ticket_codes || []).join(", ");
     return `: order ${d.order_id}, ${money(d.amount_cents ?? 0, d.currency || "USD")}${tickets ? ` (${tickets})` : ""}${d.reason ? `, “${d.reason}”` : ""}`;
   }
-  if (action === "seats.block" || action === "seats.unblock") return `: ${count((d.seat_ids || []).length)} seats`;
+  if (action === "seats.block" || action === "seats.unblock") {
+    const n = (d.seat_ids || []).length;
+    return `: ${count(n)} seat${n === 1 ? "" : "s"}${d.reason ? `, “${d.reason}”` : ""}`;
+  }
   if (action === "event.update" && d.changes) return `: ${Object.keys(d.changes).join(", ")}`;
   return "";
 }
