@@ -55,13 +55,13 @@ def _on_sale_event(url: str, owner: Account) -> tuple[int, dict[str, int]]:
     return event_id, {seat["label"]: seat["id"] for seat in seats}
 
 
-def _buy(url: str, buyer: Account, seat_ids: list[int]) -> dict:
+def _buy(url: str, buyer: Account, seat_ids: list[int], token: str = "tok_visa") -> dict:
     order = requests.post(f"{url}/orders", json={"seat_ids": seat_ids}, headers=buyer.headers, timeout=10)
     assert order.status_code == 201, order.text
     order_id = order.json()["order"]["id"]
     paid = requests.post(
         f"{url}/orders/{order_id}/pay",
-        json={"payment_token": "tok_visa"},
+        json={"payment_token": token},
         headers={**buyer.headers, "Idempotency-Key": f"pay-{order_id}"},
         timeout=10,
     )
@@ -171,6 +171,7 @@ def test_pages_of_orders_and_audit_a_refused_refund_in_words_and_door_staff_see_
     event_id, seats = _on_sale_event(server.url, owner)
     buyer = Account(server.url, "buyer@example.com")
     order = _buy(server.url, buyer, [seats["B1"]])
+    stuck = _buy(server.url, buyer, [seats["A3"]], token="tok_refundFails")  # the gateway refuses its refunds
     # 20 more orders (made and cancelled) and 20 more audit entries (a seat blocked and unblocked 10 times):
     # past one page (20) of each.
     for _ in range(20):
@@ -198,7 +199,7 @@ def test_pages_of_orders_and_audit_a_refused_refund_in_words_and_door_staff_see_
     expect(orders.first.locator("button.refund")).to_have_count(1)  # the paid one, first (oldest)
     expect(office.page.locator('#order-list li.order[data-status="cancelled"] button')).to_have_count(0)
     office.page.click("#orders-more")
-    expect(orders).to_have_count(21)
+    expect(orders).to_have_count(22)
     expect(office.page.locator("#orders-more")).to_be_hidden()
     entries = office.page.locator("#audit-list li")
     expect(entries).to_have_count(20)
@@ -208,6 +209,19 @@ def test_pages_of_orders_and_audit_a_refused_refund_in_words_and_door_staff_see_
     expect(entries.last).to_have_text(re.compile(r"Seats unblocked by you: 1 seat$"))
     item = office.page.locator(f'#order-list li.order[data-order="{order["id"]}"]')
     expect(item).to_contain_text("$10.00")
+    # The gateway refuses: nothing changed, said in words; trying again is the same attempt (the same key).
+    failing = office.page.locator(f'#order-list li.order[data-order="{stuck["id"]}"]')
+    keys = []
+    for _ in range(2):
+        office.page.once("dialog", lambda dialog: dialog.accept())
+        with office.page.expect_response(lambda r: r.url.endswith(f"/orders/{stuck['id']}/refund")) as answer:
+            failing.locator("button.refund").click()
+        assert answer.value.status == 502
+        keys.append(answer.value.request.headers["idempotency-key"])
+        expect(office.notice()).to_contain_text("The payment service did not refund this, and nothing changed")
+        expect(failing.locator("button.refund")).to_be_enabled()
+    assert keys[0] == keys[1]
+    expect(failing).to_have_attribute("data-status", "paid")
     # Meanwhile the order is refunded elsewhere (the buyer's own page, another organizer).
     done = requests.post(f"{server.url}/orders/{order['id']}/refund", json={}, headers=owner.headers, timeout=10)
     assert done.status_code == 200
