@@ -7,6 +7,7 @@ import { MESSAGES, plainWords } from "../errors.js";
 import { cents, money } from "../format.js";
 import { categoriesOf, layOut, sectionBoxes } from "./layout.js";
 import { SeatPlan } from "./plan.js";
+import { closeSales, openSales } from "./sales.js";
 import { renderLegend } from "./venues.js";
 import { $, announce, busy, clearNotice, count, fail, h, isoFromLocal, notify, when } from "./ui.js";
 import { state } from "./state.js";
@@ -152,6 +153,7 @@ export async function openEvent(eventId) {
     if (generation !== eventGeneration) return;
     state.event = event;
     showEvent();
+    openSales(); // the Sales section (sales.js): report, orders, refunds, CSV, audit log
     const rows = new Map();
     const seats = map.seats.map((seat) => {
       if (!rows.has(seat.row)) rows.set(seat.row, rows.size);
@@ -185,6 +187,7 @@ export async function openEvent(eventId) {
 export function closeEvent() {
   eventGeneration += 1;
   if (feedAbort) feedAbort.abort();
+  closeSales();
   state.event = null;
   $("event").hidden = true;
 }

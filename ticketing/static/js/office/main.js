@@ -5,6 +5,7 @@
 import { api, ApiError, hasTokens, saveTokens, whenSessionEnds } from "../api.js";
 import { closeEvent, initEvents, loadEvents, venuesChanged } from "./events.js";
 import { initMembers, loadMembers } from "./members.js";
+import { initSales } from "./sales.js";
 import { can, state } from "./state.js";
 import { $, announce, busy, clearNotice, fail, notify } from "./ui.js";
 import { initVenues, loadVenues } from "./venues.js";
@@ -140,4 +141,5 @@ whenSessionEnds(signedOut);
 initMembers(() => showAccount(state.organization && state.organization.id));
 initVenues(venuesChanged);
 initEvents();
+initSales();
 if (hasTokens()) showAccount();
