@@ -74,7 +74,7 @@ def _request_stuck_on_a_row_lock(database_url: str, server: Server, seat: int, h
             lambda: (
                 watcher.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND query LIKE '%%FOR UPDATE%%'"
+                    " AND wait_event_type = 'Lock' AND query LIKE '%%seats%%'"  # the guarded UPDATE, or a row lock
                 ).fetchone()[0]
                 == 1
             ),
