@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -324,12 +325,18 @@ def _replay(payment_id: int, *, clock: Clock, gateway: PaymentGateway, wait_seco
         outcome = gateway.find_charge(reference=payment.reference, token=payment.token)
         if outcome is not None:
             settle_payment(payment_id=payment_id, outcome=outcome, now=clock(), gateway=gateway)
-    deadline = time.monotonic() + wait_seconds
-    while _fresh_payment(payment_id).status == PROCESSING:
-        if time.monotonic() >= deadline:
-            raise PaymentInProgressError()
-        time.sleep(0.05)
+    wait_while(lambda: _fresh_payment(payment_id).status == PROCESSING, wait_seconds, PaymentInProgressError)
     return _answer_of(payment_id, now=clock())
+
+
+def wait_while(in_flight: Callable[[], bool], wait_seconds: float, give_up: type[Exception]) -> None:
+    """Look again every 50 ms while `in_flight()` (another request is settling it); raise `give_up()`
+    when it still is after `wait_seconds`. Shared by payments and refunds replayed by their key."""
+    deadline = time.monotonic() + wait_seconds
+    while in_flight():
+        if time.monotonic() >= deadline:
+            raise give_up()
+        time.sleep(0.05)
 
 
 def _fresh_payment(payment_id: int) -> Payment:

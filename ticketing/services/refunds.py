@@ -16,7 +16,6 @@ a time, so two refunds can never give the same ticket's money back twice.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +61,7 @@ from ..models.refund import refund_reference
 from . import audit, ledger
 from .gateways import PaymentGateway
 from .orders import OrderView, order_views
+from .payments import wait_while
 from .roles import member_role
 from .row_locks import select_order_for_update, select_seats_for_update
 
@@ -367,11 +367,7 @@ def _replay(refund_id: int, *, clock: Clock, gateway: PaymentGateway, wait_secon
             log.info("refund %s: the gateway did not confirm it on a replay; waiting for the first request", refund_id)
         else:
             _apply_refund(refund_id, now=clock())
-    deadline = time.monotonic() + wait_seconds
-    while _fresh_refund(refund_id).status == REFUND_PROCESSING:
-        if time.monotonic() >= deadline:
-            raise RefundInProgressError()
-        time.sleep(0.05)
+    wait_while(lambda: _fresh_refund(refund_id).status == REFUND_PROCESSING, wait_seconds, RefundInProgressError)
     return _answer_of(refund_id, now=clock())
 
 
