@@ -10,8 +10,9 @@ end
 
 function request()
   local seat = math.random(seat_min, seat_max)
-  local token = tokens[math.random(#tokens)]
-  return wrk.format("POST", "/seats/" .. seat .. "/lock", {["Authorization"] = "Bearer " .. token}, "")
+  local user = math.random(#tokens)
+  local headers = {["Authorization"] = "Bearer " .. tokens[user], ["X-Forwarded-For"] = client_address(user)}
+  return wrk.format("POST", "/seats/" .. seat .. "/lock", headers, "")
 end
 
 function response(status, headers, body)

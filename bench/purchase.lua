@@ -2,7 +2,7 @@
 -- pay. Each thread uses its own user and its own stretch of seats. Env: TOKENS_FILE, SEAT_MIN,
 -- SEATS_PER_THREAD. Counts "purchases" (200 pays) and each step's statuses ("lock:200", ...).
 dofile(os.getenv("BENCH_DIR") .. "/common.lua")
-local token, next_seat, last_seat, step, seat_a, seat_b, order_id
+local token, address, next_seat, last_seat, step, seat_a, seat_b, order_id
 local steps = {"lock", "lock", "order", "pay"}
 
 local function take_seats()
@@ -16,6 +16,7 @@ end
 function init(args)
   local tokens = load_tokens()
   token = tokens[(id % #tokens) + 1]
+  address = client_address((id % #tokens) + 1)
   local per_thread = tonumber(os.getenv("SEATS_PER_THREAD"))
   next_seat = tonumber(os.getenv("SEAT_MIN")) + id * per_thread
   last_seat = next_seat + per_thread - 1
@@ -24,7 +25,8 @@ function init(args)
 end
 
 function request()
-  local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+  local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json",
+                   ["X-Forwarded-For"] = address}
   if step == 1 then
     return wrk.format("POST", "/seats/" .. seat_a .. "/lock", headers, "")
   elseif step == 2 then

@@ -7,7 +7,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ticketing"
 # A statement that writes the seats table: update(Seat...), update(_SEATS...), insert into seats, etc.
-_SEAT_WRITE = re.compile(r"\bupdate\(\s*(Seat\b|_SEATS\b|Seat\.__table__)|\bseats_changed\b|\.book\(\)|\.take\(")
+# (and the database function that holds a seat in one statement, migration 0011)
+_SEAT_WRITE = re.compile(
+    r"\bupdate\(\s*(Seat\b|_SEATS\b|Seat\.__table__)|\bseats_changed\b|\.book\(\)|\.take\(|\bFROM hold_seat\("
+)
 
 
 def test_only_the_ledger_writes_seat_state():

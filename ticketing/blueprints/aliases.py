@@ -6,6 +6,7 @@ from flask_jwt_extended import jwt_required
 
 from ..controllers import booking
 from ..schemas.booking import ConfirmResult, LockResult, SeatIdBody
+from ..security import checks_token_itself
 from .base import BEARER, Blueprint
 
 blp = Blueprint("seed-aliases", __name__, description="Seed-compatible aliases of lock and confirm")
@@ -24,6 +25,7 @@ blp = Blueprint("seed-aliases", __name__, description="Seed-compatible aliases o
 @blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
+@checks_token_itself
 def lock_by_path(seat_id):
     """Same as `POST /seats/<id>/lock`."""
     return booking.lock(seat_id)
@@ -57,6 +59,7 @@ def confirm_by_path(seat_id):
 @blp.alt_response(403, codes=["forbidden"], description="`userId` is not the token's user")
 @blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
+@checks_token_itself
 def lock_by_body(body):
     """Same as `POST /seats/<seatId>/lock`; a `userId` must be the token's user."""
     booking.check_body_user(body)

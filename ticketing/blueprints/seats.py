@@ -8,6 +8,7 @@ from ..controllers import booking
 from ..controllers import catalogue as controller
 from ..schemas.booking import ConfirmResult, LockResult, ReleaseResult
 from ..schemas.catalogue import SeatEnvelope, SeatListEnvelope, SeatsQuery
+from ..security import checks_token_itself
 from .base import BEARER, BEARER_OPTIONAL, Blueprint
 
 blp = Blueprint("seats", __name__, url_prefix="/seats", description="Seats: read, lock, confirm, release")
@@ -49,6 +50,7 @@ def get_seat(seat_id):
 @blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
 @jwt_required()
+@checks_token_itself
 def lock_seat(seat_id):
     """Lock the seat for `HOLD_TTL_SECONDS`; locking it again renews the lock."""
     return booking.lock(seat_id)

@@ -8,7 +8,7 @@ from flask import Response, current_app
 from ..clock import current_clock, current_time
 from ..errors import ForbiddenError
 from ..models import iso
-from ..security import current_user_id
+from ..security import current_user_id, token_ids
 from ..services import seats as seat_service
 from .limits import hold_limits
 from .presenters import seat_json, ticket_json
@@ -24,6 +24,8 @@ def lock(seat_id: int) -> Response:
         clock=current_clock(),
         hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
         limits=hold_limits(),
+        token_ids=token_ids(),
+        lock_timeout_ms=current_app.config["LOCK_TIMEOUT_MS"],
     )
     body = {
         "message": f"Seat {seat.label} locked until {iso(seat.locked_until)}",

@@ -1,12 +1,14 @@
 """The seat ledger: every change of a seat's state is one function here, and nothing else writes seats.
 
-Transitions: hold (and renew), release, put in an order, book, free an order's seats, block and unblock
-(the organizer takes a seat off sale and puts it back), free a sold seat whose ticket was voided (a
-refund, an event's cancellation), and write down holds that ran out. Each is one
+Transitions: hold (and renew), release, put in an order, book, free an order's seats, block and
+unblock (the organizer takes a seat off sale and puts it back), free a sold seat whose ticket was
+voided (a refund, an event's cancellation), and write down holds that ran out. Each is one
 Core UPDATE that also stamps `changed_in` with the transaction's change stamp and records the event in
 the write transaction, so the change feed and seat-map versions see every change by construction
 (database.write_transaction). Callers lock the rows first (services.row_locks) and decide; the ledger
-writes what they decided.
+writes what they decided. One exception to "the caller decides", for the hottest route: on
+PostgreSQL a hold is also one call of the database function `hold_seat()` (`hold_in_one_statement`),
+which decides and writes in a single statement with the same conditions and stamp as `hold`.
 
 "Hold" is the customer's word (a seat kept for them for a while); row locks are the database's.
 """
@@ -17,10 +19,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, func, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..database import change_stamp, note_seat_changes, require_write_transaction
+from ..database import change_stamp, is_busy_error, note_seat_changes, require_write_transaction
+from ..errors import BusyError
 from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Seat, live_lock, run_out_lock
 
 _SEATS = Seat.__table__
@@ -123,6 +127,61 @@ def hold(
         held_from=limits.address,
     )
     return changed == 1
+
+
+_HOLD_SEAT_FUNCTION = text(
+    """SELECT r.out_outcome AS outcome, (r.out_seat).*, r.out_event_status AS event_status,
+        r.out_organization_id AS organization_id, r.out_sales_start AS sales_start,
+        r.out_sales_end AS sales_end, r.out_starts_at AS starts_at
+    FROM hold_seat(CAST(:seat_id AS bigint), CAST(:user_id AS bigint), CAST(:token_ids AS text[]),
+        CAST(:now AS timestamp), CAST(:until AS timestamp), CAST(:per_user AS integer),
+        CAST(:per_address AS integer), CAST(:address AS text), CAST(:lock_timeout_ms AS integer)) AS r"""
+)
+
+
+def hold_in_one_statement(
+    session: Session,
+    *,
+    seat_id: int,
+    user_id: int,
+    token_ids: list[str],
+    now: datetime,
+    until: datetime,
+    limits: HoldLimits,
+    lock_timeout_ms: int | None,
+):
+    """PostgreSQL: `hold` and everything the lock decides before it, in one round trip: the function
+    `hold_seat()` (migration 0011) as its own transaction (autocommit), so the user's row lock it
+    takes lasts only as long as the function runs on the server, never across a round trip or a
+    wait for the GIL. It also checks the token's account and whether `token_ids` were revoked.
+    Returns one row: `outcome` (no_account, revoked, no_seat, look: a snapshot not to be written,
+    held, renewed, changed: written nothing, decide again), the seat's columns (as written for held
+    and renewed) and its event's sales columns (`event_status`, `organization_id`, `sales_start`,
+    `sales_end`, `starts_at`). The session is left with no transaction open (its connection goes back
+    to the pool, in its default isolation again), so whatever runs next starts a normal one."""
+    if session.in_transaction():
+        session.commit()  # a read transaction (nothing to write): end it, autocommit needs a fresh start
+    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    params = {
+        "seat_id": seat_id,
+        "user_id": user_id,
+        "token_ids": token_ids,
+        "now": now,
+        "until": until,
+        "per_user": limits.per_user,
+        "per_address": limits.per_address,
+        "address": limits.address or None,
+        "lock_timeout_ms": lock_timeout_ms,
+    }
+    try:
+        row = connection.execute(_HOLD_SEAT_FUNCTION, params).one()
+    except DBAPIError as error:
+        session.rollback()
+        if is_busy_error(error):
+            raise BusyError() from error
+        raise
+    session.commit()
+    return row
 
 
 def hold_free(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from ..errors import (
     SeatLockedError,
     SeatNotFoundError,
     SeatNotLockedError,
+    UnauthorizedError,
 )
 from ..extensions import db
 from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Event, Seat, Ticket, effective_status, is_live_lock
@@ -100,10 +101,68 @@ def _sales_of(row) -> _Sales:
     return _Sales(row.event_status, row.organization_id, row.sales_start, row.sales_end, row.starts_at)
 
 
-def hold_seat(*, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits) -> SeatView:
+def hold_seat(
+    *,
+    user_id: int,
+    seat_id: int,
+    clock: Clock,
+    hold_seconds: int,
+    limits: HoldLimits,
+    token_ids: Sequence[str] = (),
+    lock_timeout_ms: int | None = None,
+) -> SeatView:
     """Hold the seat for the user for `hold_seconds`; the holder locking again renews it.
 
-    The hot path, in three statements: one snapshot read of the seat and its event, without any row
+    On PostgreSQL the whole lock is one statement in autocommit, the function `hold_seat()` (migration
+    0011), which also checks the token's user and whether `token_ids` (the token's id, its login's)
+    were revoked: the route skips the separate token lookup (security.checks_token_itself). It
+    answers a write or a snapshot; a refusal is decided here from the snapshot, as on SQLite, and a
+    seat that changed under it is decided again in a write transaction. SQLite runs that Python path
+    from the start (its token was checked by the lookup).
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return _hold_seat_in_transaction(
+            user_id=user_id, seat_id=seat_id, clock=clock, hold_seconds=hold_seconds, limits=limits
+        )
+    now = clock()
+    until = now + timedelta(seconds=hold_seconds)
+    row = ledger.hold_in_one_statement(
+        db.session(),
+        seat_id=seat_id,
+        user_id=user_id,
+        token_ids=list(token_ids),
+        now=now,
+        until=until,
+        limits=limits,
+        lock_timeout_ms=lock_timeout_ms,
+    )
+    if row.outcome in _TOKEN_REFUSALS:
+        raise UnauthorizedError(_TOKEN_REFUSALS[row.outcome])
+    if row.outcome == "no_seat":
+        raise SeatNotFoundError()
+    if row.outcome in ("held", "renewed"):
+        metrics.record_seat_lock(renewed=row.outcome == "renewed")
+        return seat_view(row, now)
+    if row.outcome == "look":
+        _decide_hold(db.session, row, _sales_of(row), user_id=user_id, now=now)  # raises the refusal
+    # The seat looked writable to Python but not to the function (a clock edge), or it changed
+    # between the function's read and its UPDATE, or a limit: decide again under row locks.
+    return _hold_seat_in_transaction(
+        user_id=user_id, seat_id=seat_id, clock=clock, hold_seconds=hold_seconds, limits=limits
+    )
+
+
+_TOKEN_REFUSALS = {
+    "no_account": "The token's account no longer exists.",
+    "revoked": "The token has been revoked.",
+}
+
+
+def _hold_seat_in_transaction(
+    *, user_id: int, seat_id: int, clock: Clock, hold_seconds: int, limits: HoldLimits
+) -> SeatView:
+    """`hold_seat` in Python, SQLite's path (and PostgreSQL's when the seat changed under `hold_seat()`):
+    three statements: one snapshot read of the seat and its event, without any row
     lock, answers every refusal (no such seat, a draft of another organization, not on sale, booked,
     blocked, held by someone else, in an order): each was true at a moment during the request. A seat
     that looked free (or the user's own) is then written under the user's row lock, taken only now,
