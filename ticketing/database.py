@@ -21,11 +21,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from select import POLLIN, poll
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import BigInteger, ColumnElement, Text, cast, event, func, insert, literal_column, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session
 
 from .errors import BusyError
@@ -51,7 +52,8 @@ def engine_options(config: Mapping[str, Any]) -> dict:
         # transaction handling is switched off in `_configure_sqlite_connection`.
         return {"connect_args": {"timeout": lock_timeout_ms / 1000, "check_same_thread": False}}
     options = {
-        "pool_pre_ping": True,
+        # No pool_pre_ping (a round trip on every checkout, so on every request):
+        # `_discard_if_closed_by_server` finds a connection the server has closed without one.
         # A worker's threads share its pool; past it a request waits at most the pool timeout, then
         # answers 503 busy (errors.py), so that the hosts' sum stays within the database's budget.
         "pool_size": config["DATABASE_POOL_SIZE"],
@@ -100,11 +102,32 @@ def configure_engine(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", lambda conn, _: _configure_sqlite_connection(conn, lock_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite_transaction)
-    elif app.config["DATABASE_POOLER"] == "pgbouncer":
+    else:
+        event.listen(engine, "checkout", _discard_if_closed_by_server)
+    if engine.dialect.name == "postgresql" and app.config["DATABASE_POOLER"] == "pgbouncer":
         # The session settings a direct connection gets at connect time (engine_options), per
         # transaction: SET LOCAL ends with the transaction, so no other client inherits it.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_timeout_ms}"))
     engine._ticketing_configured = True
+
+
+def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """Pessimistic disconnect handling without a round trip, on every checkout from the pool.
+
+    An idle pooled connection never has anything to read: nothing here LISTENs, and a reply is read
+    with its query. So if its socket is readable, the server (or PgBouncer) has spoken on its own,
+    which for an idle connection means it was terminated (a restart, `pg_terminate_backend`, an idle
+    timeout) and closed; psycopg may also know it broken already. Either way the pool drops it and
+    checks out another (SQLAlchemy retries on DisconnectionError), so the request runs on a live
+    connection instead of failing. A peer that vanished without closing (a cut network) is found by
+    the first query, as pool_pre_ping would only find it with a timeout too.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection was closed")
+    poller = poll()
+    poller.register(dbapi_connection.fileno(), POLLIN)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection while it was idle in the pool")
 
 
 def _configure_sqlite_connection(dbapi_connection, busy_timeout_ms: int) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ticketing import create_app
 
 from ..databases import base_config
+from ..waiting import wait_until
 
 ROUTES = {
     "/auth/register": {"post"},
@@ -62,3 +65,31 @@ def test_docs_page_renders(client):
     response = client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.get_data(as_text=True).lower()
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_not_failed(app, api, client, database_url):
+    """PostgreSQL terminates the backend of the connection idle in the pool (a restart, an idle
+    timeout, an operator's pg_terminate_backend): the next request still succeeds, on a new
+    connection, without a ping round trip on every checkout (database._discard_if_closed_by_server)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to close a connection")
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from ticketing.extensions import db
+
+    user = api.user()
+    seat = api.seed(rows="A", per_row=2)["seat_ids"][0]
+    with app.app_context():
+        pooled = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.remove()  # back to the pool, idle
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (pooled,))
+        query = "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
+        wait_until(lambda: other.execute(query, (pooled,)).fetchone()[0] == 0)
+    response = client.post(f"/seats/{seat}/lock", headers=user["headers"])
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        assert db.session.execute(text("SELECT pg_backend_pid()")).scalar() != pooled
