@@ -74,7 +74,8 @@ def _request_stuck_on_a_row_lock(database_url: str, server: Server, seat: int, h
             lambda: (
                 watcher.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND query LIKE '%%seats%%'"  # the guarded UPDATE, or a row lock
+                    " AND wait_event_type = 'Lock'"
+                    " AND (query LIKE '%%seats%%' OR query LIKE '%%hold_seat(%%')"  # the hold's UPDATE, or a row lock
                 ).fetchone()[0]
                 == 1
             ),
