@@ -27,7 +27,6 @@ from ..models import (
     EXPIRED,
     LOCKED,
     PENDING_PAYMENT,
-    Event,
     Order,
     OrderSeat,
     Payment,
@@ -103,7 +102,9 @@ def create_order(
                 hidden = _as_missing(seat for seat in seats if seat.event_id == event_id)
                 require_visible(session, event_id=event_id, user_id=user_id, hidden=hidden)
             raise InvalidRequestError(details={"seat_ids": ["All seats of an order must belong to one event."]})
-        require_on_sale(session, event_id=next(iter(event_ids)), user_id=user_id, now=now, hidden=_as_missing(seats))
+        event = require_on_sale(
+            session, event_id=next(iter(event_ids)), user_id=user_id, now=now, hidden=_as_missing(seats)
+        )
         blocked = [seat.id for seat in seats if seat.status == BLOCKED]
         if blocked:
             raise SeatBlockedError(
@@ -116,7 +117,9 @@ def create_order(
                 details={"unavailable": unavailable},
             )
         event_id = event_ids.pop()
-        orphans = orphaned_seats(session, event_id=event_id, seats=seats, now=now)
+        orphans = orphaned_seats(
+            session, event_id=event_id, seats=seats, now=now, refuses_orphans=event.no_orphan_seats
+        )
         if orphans:
             raise OrphanSeatError(
                 wording.orphaned_seats([label for _id, label in orphans]),
@@ -140,12 +143,11 @@ def create_order(
                 f"This order would make {by_address + new_for_address} seats held in this event from your "
                 f"network address; the most allowed is {limits.per_address}."
             )
-        currency = session.scalar(select(Event.currency).where(Event.id == event_id))
         order = Order(
             user_id=user_id,
             event_id=event_id,
             status=PENDING_PAYMENT,
-            currency=currency,
+            currency=event.currency,
             total_cents=sum(seat.price_cents for seat in seats),
             expires_at=now + timedelta(seconds=checkout_seconds),
             created_at=now,
@@ -156,7 +158,9 @@ def create_order(
         ledger.put_in_order(
             session, seats, user_id=user_id, order_id=order.id, until=order.expires_at, address=limits.address
         )
-        view = order_views(session, [order], now)[0]
+        # A new order: no payment and no ticket yet.
+        taken = sorted(seat.id for seat in seats)
+        view = order_view(order, seat_ids=taken, tickets=[], now=now, payment_in_flight=False)
     return view
 
 
@@ -259,17 +263,31 @@ def order_views(session: Session, orders: list[Order], now: datetime) -> list[Or
         ):
             tickets[order_id].append(TicketView(code=code, seat_id=seat_id, label=label, status=status))
     return [
-        OrderView(
-            id=order.id,
-            event_id=order.event_id,
-            status=order.status_at(now, payment_in_flight=order.id in in_flight),
+        order_view(
+            order,
             seat_ids=seat_ids[order.id],
-            total_cents=order.total_cents,
-            currency=order.currency,
-            expires_at=order.expires_at,
-            created_at=order.created_at,
             tickets=tickets[order.id],
-            refunded_cents=order.refunded_cents or 0,
+            now=now,
+            payment_in_flight=order.id in in_flight,
         )
         for order in orders
     ]
+
+
+def order_view(
+    order: Order, *, seat_ids: list[int], tickets: list[TicketView], now: datetime, payment_in_flight: bool
+) -> OrderView:
+    """The view of one order whose seats (ids in ascending order) and tickets the caller has in hand:
+    a write that just made or paid the order answers without reading back what it wrote."""
+    return OrderView(
+        id=order.id,
+        event_id=order.event_id,
+        status=order.status_at(now, payment_in_flight=payment_in_flight),
+        seat_ids=seat_ids,
+        total_cents=order.total_cents,
+        currency=order.currency,
+        expires_at=order.expires_at,
+        created_at=order.created_at,
+        tickets=tickets,
+        refunded_cents=order.refunded_cents or 0,
+    )

@@ -14,7 +14,9 @@ from .seat_choice import SeatCandidate, orphans_created
 _SEATS = Seat.__table__
 
 
-def orphaned_seats(session: Session, *, event_id: int, seats: Sequence[Row], now: datetime) -> list[tuple[int, str]]:
+def orphaned_seats(
+    session: Session, *, event_id: int, seats: Sequence[Row], now: datetime, refuses_orphans: bool | None = None
+) -> list[tuple[int, str]]:
     """The free seats (id, label) that taking `seats` would leave alone in the rows they touch, when
     the event refuses orphans; [] otherwise.
 
@@ -22,7 +24,9 @@ def orphaned_seats(session: Session, *, event_id: int, seats: Sequence[Row], now
     may still leave a seat alone between them; the rule is the box office's policy, not a safety
     invariant like one ticket per seat).
     """
-    if not session.scalar(select(Event.no_orphan_seats).where(Event.id == event_id)):
+    if refuses_orphans is None:  # the caller has not read the event's `no_orphan_seats`
+        refuses_orphans = session.scalar(select(Event.no_orphan_seats).where(Event.id == event_id))
+    if not refuses_orphans:
         return []
     # Whether a seat is left alone depends on its neighbours and theirs: two numbers either side suffice.
     spans: dict[tuple[str, str], list[int]] = {}

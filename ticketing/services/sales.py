@@ -20,8 +20,8 @@ _EVENTS = Event.__table__
 
 
 def require_visible(session: Session, *, event_id: int, user_id: int, hidden: TicketingError):
-    """The event's sales columns; raise `hidden` when the user may not see the event at all (a draft of
-    an organization they are not in)."""
+    """The event's sales columns (and its `currency` and `no_orphan_seats`, which an order needs too);
+    raise `hidden` when the user may not see the event at all (a draft of an organization they are not in)."""
     event = session.execute(
         select(
             _EVENTS.c.status,
@@ -29,6 +29,8 @@ def require_visible(session: Session, *, event_id: int, user_id: int, hidden: Ti
             _EVENTS.c.sales_start,
             _EVENTS.c.sales_end,
             _EVENTS.c.starts_at,
+            _EVENTS.c.currency,
+            _EVENTS.c.no_orphan_seats,
         ).where(_EVENTS.c.id == event_id)
     ).one()
     if not can_see(session, user_id=user_id, status=event.status, organization_id=event.organization_id):
@@ -36,11 +38,13 @@ def require_visible(session: Session, *, event_id: int, user_id: int, hidden: Ti
     return event
 
 
-def require_on_sale(session: Session, *, event_id: int, user_id: int, now: datetime, hidden: TicketingError) -> None:
+def require_on_sale(session: Session, *, event_id: int, user_id: int, now: datetime, hidden: TicketingError):
     """Raise `hidden` when the user may not even see the event (a draft of another organization),
-    EventNotOnSaleError when it does not sell at `now` (not on sale, outside its sales window, started)."""
+    EventNotOnSaleError when it does not sell at `now` (not on sale, outside its sales window, started);
+    return the event's columns that `require_visible` reads."""
     event = require_visible(session, event_id=event_id, user_id=user_id, hidden=hidden)
     require_on_sale_row(session, event, user_id=user_id, now=now, hidden=hidden, visible=True)
+    return event
 
 
 def require_on_sale_row(
