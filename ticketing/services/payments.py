@@ -60,8 +60,10 @@ from . import gateways, ledger, wording
 from .gateways import ChargeOutcome, PaymentGateway
 from .orders import (
     OrderView,
+    TicketView,
     has_payment_in_flight,
     order_seats_for_update,
+    order_view,
     order_views,
     release_order_seats,
 )
@@ -122,8 +124,8 @@ def pay_order(
     if isinstance(start, EarlierPayment):
         return _replay(start.payment_id, clock=clock, gateway=gateway, wait_seconds=wait_seconds)
     outcome = _charge(gateway, start)
-    settle_payment(payment_id=start.payment_id, outcome=outcome, now=clock(), gateway=gateway)
-    return _answer_of(start.payment_id, now=clock())
+    paid = settle_payment(payment_id=start.payment_id, outcome=outcome, now=clock(), gateway=gateway)
+    return paid if paid is not None else _answer_of(start.payment_id, now=clock())
 
 
 def _begin_payment(
@@ -239,28 +241,46 @@ def _charge(gateway: PaymentGateway, request: ChargeRequest) -> ChargeOutcome:
         ) from None
 
 
-def _fulfil(session: Session, order: Order, now: datetime) -> bool:
-    """Book the order's seats and issue tickets, if the order still holds every one of them."""
+def _fulfil(session: Session, order: Order, now: datetime) -> list[TicketView] | None:
+    """Book the order's seats and issue tickets, if the order still holds every one of them; return
+    the tickets issued (by seat id), or None when it could not."""
     seats = order_seats_for_update(session, [order])
     if not seats or len(ledger.seats_held_by_orders(seats, {order.id})) != len(seats):
-        return False
+        return None
     ledger.book(session, seats)
-    session.add_all(
+    tickets = [
         Ticket(code=new_ticket_code(), seat_id=seat.id, user_id=order.user_id, order_id=order.id) for seat in seats
-    )
+    ]
+    session.add_all(tickets)
     order.status, order.paid_at = PAID, now
-    return True
+    labels = {seat.id: seat.label for seat in seats}
+    return sorted(
+        (TicketView(code=ticket.code, seat_id=ticket.seat_id, label=labels[ticket.seat_id]) for ticket in tickets),
+        key=lambda ticket: ticket.seat_id,
+    )
 
 
-def _settle_locked(session: Session, order: Order, payment: Payment, outcome: ChargeOutcome, now: datetime) -> bool:
-    """Record the gateway's outcome (order and payment rows locked); True when a refund is owed."""
+@dataclass(frozen=True)
+class Settlement:
+    """What applying a gateway's outcome did: whether a refund is owed, and the tickets issued (None
+    unless the order was paid now)."""
+
+    owes_refund: bool
+    tickets: list[TicketView] | None = None
+
+
+def _settle_locked(
+    session: Session, order: Order, payment: Payment, outcome: ChargeOutcome, now: datetime
+) -> Settlement:
+    """Record the gateway's outcome (order and payment rows locked)."""
     payment.updated_at, payment.message = now, outcome.message or None
     if outcome.status == gateways.SUCCEEDED:
         payment.charge_id = outcome.charge_id
         cancelled = _event_cancelled(session, order)
-        if order.status == PENDING_PAYMENT and not cancelled and _fulfil(session, order, now):
+        tickets = _fulfil(session, order, now) if order.status == PENDING_PAYMENT and not cancelled else None
+        if tickets is not None:
             payment.status = SUCCEEDED
-            return False
+            return Settlement(owes_refund=False, tickets=tickets)
         # Charged, but the event was cancelled meanwhile, or a seat went to someone else after the
         # order ran out: give the money back (never book a cancelled event's seats).
         payment.status = REFUND_PENDING
@@ -271,19 +291,22 @@ def _settle_locked(session: Session, order: Order, payment: Payment, outcome: Ch
         if order.status == PENDING_PAYMENT:
             order.status = CANCELLED if cancelled else EXPIRED
             release_order_seats(session, [order])
-        return payment.amount_cents > 0
+        return Settlement(owes_refund=payment.amount_cents > 0)
     if outcome.status == gateways.DECLINED:
         payment.status = DECLINED
         if order.status == PENDING_PAYMENT:
             order.status = PAYMENT_FAILED
             release_order_seats(session, [order])
-        return False
+        return Settlement(owes_refund=False)
     payment.status = FAILED
-    return False
+    return Settlement(owes_refund=False)
 
 
-def settle_payment(*, payment_id: int, outcome: ChargeOutcome, now: datetime, gateway: PaymentGateway) -> None:
-    """Step 3: apply the gateway's outcome to a `processing` payment (a settled one is left alone)."""
+def settle_payment(
+    *, payment_id: int, outcome: ChargeOutcome, now: datetime, gateway: PaymentGateway
+) -> OrderView | None:
+    """Step 3: apply the gateway's outcome to a `processing` payment (a settled one is left alone).
+    Returns the order's view when this call paid it (built from what the transaction wrote), else None."""
     with write_transaction() as session:
         order_id = session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
         order = select_order_for_update(session, order_id=order_id, user_id=None)
@@ -291,11 +314,16 @@ def settle_payment(*, payment_id: int, outcome: ChargeOutcome, now: datetime, ga
             select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
         )
         if payment.status != PROCESSING:
-            return
-        owes_refund = _settle_locked(session, order, payment, outcome, now)
+            return None
+        settlement = _settle_locked(session, order, payment, outcome, now)
         charge_id, amount = payment.charge_id, payment.amount_cents
-    if owes_refund:
+        paid = None
+        if settlement.tickets is not None:
+            seat_ids = [ticket.seat_id for ticket in settlement.tickets]
+            paid = order_view(order, seat_ids=seat_ids, tickets=settlement.tickets, now=now, payment_in_flight=False)
+    if settlement.owes_refund:
         refund_payment(payment_id=payment_id, charge_id=charge_id, amount_cents=amount, gateway=gateway, now=now)
+    return paid
 
 
 def refund_payment(
