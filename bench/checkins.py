@@ -110,11 +110,59 @@ def locks(server: Server, tokens_file: Path, seats: tuple[int, int], duration: f
     )
 
 
-def measured(name: str, results: dict, run) -> None:
-    with ActivitySampler() as activity:
+class CpuMeter:
+    """CPU seconds spent by the server's workers and by the database's backends serving the bench
+    database while a scenario runs: a cost per request that does not move with the other work on the
+    machine the way requests/s and latencies do (it does not count wrk, nor the master process)."""
+
+    _TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def __enter__(self) -> CpuMeter:
+        self.start = self._read()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        end = self._read()
+        self.workers = sum(end[0].get(pid, 0) - self.start[0].get(pid, 0) for pid in end[0])
+        self.database = sum(end[1].get(pid, 0) - self.start[1].get(pid, 0) for pid in end[1])
+
+    def _read(self) -> tuple[dict[int, float], dict[int, float]]:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as connection:
+            backends = [pid for (pid,) in connection.execute(_BACKENDS)]
+        return self._cpu(self.server.worker_pids()), self._cpu(backends)
+
+    def _cpu(self, pids: list[int]) -> dict[int, float]:
+        seconds = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / self._TICK  # utime, stime
+        return seconds
+
+
+_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
+    " AND pid <> pg_backend_pid()"
+)
+
+
+def measured(name: str, results: dict, server: Server, run) -> None:
+    with ActivitySampler() as activity, CpuMeter(server) as cpu:
         results[name] = run()
-    show(name, results[name])
+    result = results[name]
+    result["cpu_ms"] = (cpu.workers * 1000 / result["requests"], cpu.database * 1000 / result["requests"])
+    show(name, result)
     log(f"    pg_stat_activity: {activity.summary()}")
+    log(f"    CPU per request: {result['cpu_ms'][0]:.2f} ms in the workers, {result['cpu_ms'][1]:.2f} ms in PostgreSQL")
 
 
 def main() -> int:
@@ -151,15 +199,16 @@ def main() -> int:
                 seat_range(server.url, event) for event in (warm_event, lock_event, ceiling_event)
             )
             check_ins(server, warmup_codes, door_token, door_event, args.warmup)
-            measured(check_in, results, lambda: check_ins(server, codes_file, door_token, door_event, args.duration))
+            scans = lambda: check_ins(server, codes_file, door_token, door_event, args.duration)  # noqa: E731
+            measured(check_in, results, server, scans)
             locks(server, tokens_file, warm_seats, args.warmup)
-            measured(lock, results, lambda: locks(server, tokens_file, lock_seats, args.duration))
+            measured(lock, results, server, lambda: locks(server, tokens_file, lock_seats, args.duration))
         finally:
             server.stop()
         ceiling = Server(gunicorn_options(args), app="ceiling_app:app")
         try:
             locks(ceiling, tokens_file, warm_seats, args.warmup)
-            measured(ceiling_lock, results, lambda: locks(ceiling, tokens_file, ceiling_seats, args.duration))
+            measured(ceiling_lock, results, ceiling, lambda: locks(ceiling, tokens_file, ceiling_seats, args.duration))
         finally:
             ceiling.stop()
     finally:
@@ -167,9 +216,12 @@ def main() -> int:
 
     admitted = results[check_in]["counts"].get("201", 0)
     log(f"admitted {admitted} distinct tickets (a 409 would mean a thread ran out of codes)")
-    log("summary (requests/s, p50 ms, p99 ms):")
+    log("summary (requests/s, p50 ms, p99 ms, CPU ms per request in the workers and in PostgreSQL):")
     for name, result in results.items():
-        log(f"  {name:32} {result['rps']:8.0f} {result['p50_us'] / 1000:8.1f} {result['p99_us'] / 1000:8.1f}")
+        log(
+            f"  {name:32} {result['rps']:8.0f} {result['p50_us'] / 1000:8.1f} {result['p99_us'] / 1000:8.1f}"
+            f" {result['cpu_ms'][0]:8.2f} {result['cpu_ms'][1]:8.2f}"
+        )
     rate = results[check_in]["rps"]
     log(
         f"check-ins/s against locks/s: {rate / results[lock]['rps']:.2f}x (target >= 1); against the ceiling"
