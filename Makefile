@@ -9,7 +9,7 @@ THREADS  ?= 8
 # Worker processes write their metrics here so /metrics adds them up (emptied at each start).
 METRICS_DIR ?= $(CURDIR)/instance/prometheus
 
-.PHONY: run test test-fast lint migrate clean sweeper bench bench-best bench-browser bench-hosts
+.PHONY: run test test-fast lint migrate clean sweeper bench bench-best bench-browser bench-hosts bench-door
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: $(VENV)/.dev-installed
 ##             half sold (gunicorn on PostgreSQL); see bench/best_available.py
 bench-best: $(VENV)/.dev-installed
 	$(BIN)/python bench/best_available.py $(BENCH_ARGS)
+
+## bench-door: check-ins/s on a 20,000-ticket event with 16 doors, beside locks/s and the ceiling app's
+##             locks/s under the same load (gunicorn on PostgreSQL); see bench/checkins.py (about 1.5 minutes)
+bench-door: $(VENV)/.dev-installed
+	$(BIN)/python bench/checkins.py $(BENCH_ARGS)
 
 ## bench-hosts: do hosts add throughput? 1 and 3 hosts (network namespaces, as root) behind HAProxy and
 ##              PgBouncer on one event, locks/s and PostgreSQL's backends; see bench/hosts.py (about 3 minutes)

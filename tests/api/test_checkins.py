@@ -10,9 +10,10 @@ import io
 import itertools
 from datetime import datetime, timedelta
 
+import orjson
 import pytest
 import segno
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, insert, select, update
 
 from ticketing.extensions import db
 from ticketing.models import VOID, Checkin, Ticket
@@ -355,3 +356,123 @@ def test_the_door_needs_a_token(client, door):
     ):
         response = getattr(client, method)(path, json={"code": "X", "nonce": "n"} if method == "post" else None)
         assert response.status_code == 401 and response.get_json()["code"] == "unauthorized"
+
+
+def _statements_of(app, send) -> list[str]:
+    """The SQL statements `send()` runs (BEGIN and savepoints left out: SQLite's come through here,
+    PostgreSQL's do not)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        send()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_a_scan_is_the_token_one_locking_read_and_one_insert_with_its_answer(api, client, door):
+    """What the benchmark's doors wait on: after the token's lookup, a scan of a ticket is one
+    statement (the ticket's row lock, with the caller's role, the event and the ticket's earlier
+    scans) and the INSERT of the scan with its answer; then COMMIT. A retry is answered from the read."""
+    code = door["codes"]["A1"]
+    answers = []
+    first = _statements_of(api.app, lambda: answers.append(_scan(client, door, code, nonce="once")))
+    second = _statements_of(api.app, lambda: answers.append(_scan(client, door, code)))
+    retry = _statements_of(api.app, lambda: answers.append(_scan(client, door, code, nonce="once")))
+
+    assert [answer.status_code for answer in answers] == [201, 409, 201]
+    for statements in (first, second):
+        assert len(statements) == 3, statements
+        assert "FROM users" in statements[0]  # the token's user
+        assert "FROM tickets" in statements[1] and "JOIN memberships" in statements[1]
+        assert statements[2].startswith("INSERT INTO checkins")
+    assert len(retry) == 2, retry
+    assert not any(statement.startswith("UPDATE") for statement in first + second + retry)
+    with api.app.app_context():
+        stored = db.session.execute(select(Checkin.answer_status, Checkin.answer).order_by(Checkin.id)).all()
+    assert [(status, orjson.loads(text)) for status, text in stored] == [
+        (201, answers[0].get_json()),
+        (409, answers[1].get_json()),
+    ]
+
+
+def test_the_answer_built_with_orjson_is_what_the_schema_dumps(api, client, door):
+    from ticketing.schemas.checkins import CheckinResult
+
+    _void(api, door["codes"]["A2"])
+    for response in (
+        _scan(client, door, door["codes"]["A1"], gate="North"),
+        _scan(client, door, door["codes"]["A2"], force=True),
+        _scan(client, door, "NOSUCHCODE", force=True),
+    ):
+        assert response.status_code == 201 and response.mimetype == "application/json"
+        body = response.get_json()
+        assert CheckinResult().dump(body) == body
+        assert not CheckinResult().validate(body)
+
+
+def _another_door_scanned_meanwhile(monkeypatch, door: dict, *, nonce: str) -> None:
+    """Make the ticket's locking read miss a scan, as PostgreSQL's does when another door's scan of
+    the same ticket commits while the read waits for the row lock (the read's snapshot is older than
+    that commit): the scan is written right after the read, in the same transaction."""
+    from ticketing.services import checkins as service
+
+    lock = service.select_ticket_for_scan
+
+    def read_then_scanned_meanwhile(session, **kwargs):
+        rows = lock(session, **kwargs)
+        now = datetime.utcnow()
+        other = {"message": "Ticket admitted at the other door", "result": "admitted"}
+        session.connection().execute(
+            insert(Checkin.__table__).values(
+                event_id=door["event_id"],
+                ticket_id=rows[0].id,
+                code=kwargs["code"],
+                nonce=nonce,
+                type="entry",
+                result="admitted",
+                gate="Other door",
+                forced=False,
+                scanned_at=now,
+                recorded_at=now,
+                user_id=None,
+                answer_status=201,
+                answer=orjson.dumps(other).decode(),
+            )
+        )
+        return rows
+
+    monkeypatch.setattr(service, "select_ticket_for_scan", read_then_scanned_meanwhile)
+
+
+def test_a_scan_that_another_door_recorded_while_the_lock_was_awaited_counts(api, client, door, monkeypatch):
+    """The locking read saw the ticket outside; another door admitted it before the lock was had: the
+    INSERT, guarded by the count of the ticket's scans, writes nothing, and the scan is decided again
+    on every scan: refused, naming the other door."""
+    _another_door_scanned_meanwhile(monkeypatch, door, nonce="other-door")
+    response = _scan(client, door, door["codes"]["A1"], gate="North")
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["code"] == "already_checked_in"
+    assert response.get_json()["details"]["gate"] == "Other door"
+    listed = _checkins(client, door)
+    assert [(c["result"], c["gate"]) for c in listed] == [("admitted", "Other door"), ("already_checked_in", "North")]
+    assert len({c["id"] for c in listed}) == 2
+
+
+def test_a_retry_that_another_request_answered_while_the_lock_was_awaited_gets_that_answer(
+    api, client, door, monkeypatch
+):
+    """The same nonce sent twice at once: the first request recorded its answer while the second
+    waited for the lock; the second gives that answer and records nothing."""
+    _another_door_scanned_meanwhile(monkeypatch, door, nonce="sent-twice")
+    response = _scan(client, door, door["codes"]["A1"], nonce="sent-twice", gate="North")
+    assert response.status_code == 201
+    assert response.get_json() == {"message": "Ticket admitted at the other door", "result": "admitted"}
+    assert [c["gate"] for c in _checkins(client, door)] == ["Other door"]

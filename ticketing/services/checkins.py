@@ -1,14 +1,18 @@
 """The door: check-in that admits each ticket exactly once, a door's retries, offline uploads, the list
 a door takes offline.
 
-A scan is one write transaction (DESIGN "Check-in is one row lock"): read the caller's role, lock the
-ticket's row (`select_ticket_for_update`), look for an earlier scan with the same nonce (a door's
-retry gets that first answer again and nothing is recorded), read the ticket's earlier movements,
-decide (`models.checkin.decide`), insert the scan with its answer, commit. Any number of
-simultaneous scans of one ticket, on any workers and hosts, queue on that one row, so one is
-admitted and the others see it. The unique (event, code, nonce) backs the retry rule, and backs it
-alone for an unknown code (no row to lock): a simultaneous duplicate then fails its insert in a
-savepoint and reads the first answer.
+A scan is one write transaction (DESIGN "Check-in is one row lock") of two statements before COMMIT:
+`select_ticket_for_scan` locks the ticket's row and reads, in the same round trip, the caller's role
+in the event's organization, the event, the ticket and its seat, the ticket's earlier scans (with
+the answer given to this nonce, if any: a door's retry gets that first answer again and nothing is
+recorded) and an id for the new scan; Python decides (`models.checkin.decide`) and words the answer;
+`insert_checkin_unless_rescanned` writes the scan with its answer and id. Any number of simultaneous
+scans of one ticket, on any workers and hosts, queue on that one row, so one is admitted and the
+others see it: a scan that waited for the row while another scan of it committed read the scans as
+they were when it started (PostgreSQL), so its INSERT, guarded by the count of the ticket's scans,
+writes nothing, and it reads them again and decides again. The unique (event, code, nonce) backs
+the retry rule, and backs it alone for an unknown code (no row to lock): a simultaneous duplicate
+then fails its insert in a savepoint and reads the first answer.
 
 A void ticket (refunded; the event cancelled) is refused under the same row lock that a refund takes
 to void it, so a ticket is never admitted after its refund committed. `force` (a door that decided
@@ -18,13 +22,14 @@ as a success.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from types import SimpleNamespace
 
-from sqlalchemy import case, insert, null, select, update
+import orjson
+from sqlalchemy import case, insert, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,8 +50,8 @@ from ..models import (
     Ticket,
     decide,
 )
-from .roles import require_role
-from .row_locks import select_ticket_for_update
+from .roles import check_role, require_role, role_of
+from .row_locks import insert_checkin_unless_rescanned, reserve_checkin_id, select_ticket_for_scan
 from .tickets import CODE, TicketDetails, details_of, event_door_states, movement_time
 
 _CHECKINS = Checkin.__table__
@@ -126,11 +131,21 @@ def _view(row) -> CheckinView:
 
 def _door_event(session: Session, *, user_id: int, event_id: int) -> None:
     """Check the caller works the event's door (door, manager or owner of its organization)."""
-    event = session.execute(select(Event.status, Event.organization_id).where(Event.id == event_id)).first()
+    event = session.execute(
+        select(Event.status.label("event_status"), Event.organization_id).where(Event.id == event_id)
+    ).first()
     if event is None:
         raise EventNotFoundError()
-    outsider: TicketingError = EventNotFoundError() if event.status == DRAFT else ForbiddenError()
-    require_role(session, user_id=user_id, organization_id=event.organization_id, role=DOOR, outsider=outsider)
+    require_role(session, user_id=user_id, organization_id=event.organization_id, role=DOOR, outsider=_outsider(event))
+
+
+def _outsider(event) -> TicketingError:
+    """What someone with no role in the event's organization gets: a draft does not exist for them."""
+    return EventNotFoundError() if event.event_status == DRAFT else ForbiddenError()
+
+
+def _answer(status: int, text: str) -> Answer:
+    return Answer(status=status, body=orjson.loads(text))
 
 
 def _earlier_answer(session: Session, *, event_id: int, scan: Scan) -> Answer | None:
@@ -139,12 +154,24 @@ def _earlier_answer(session: Session, *, event_id: int, scan: Scan) -> Answer | 
             _CHECKINS.c.event_id == event_id, _CHECKINS.c.code == scan.code, _CHECKINS.c.nonce == scan.nonce
         )
     ).first()
-    return None if row is None else Answer(status=row.answer_status, body=json.loads(row.answer))
+    return None if row is None else _answer(row.answer_status, row.answer)
+
+
+def _fold(rows) -> tuple[Answer | None, DoorState]:
+    """A ticket's earlier scans, in the order they were recorded: the answer given to this nonce (the
+    rows carry `answer` only for it), else where the ticket stands (its movements folded)."""
+    for row in rows:
+        if row.answer is not None:
+            return _answer(row.answer_status, row.answer), OUTSIDE
+    state = OUTSIDE
+    for row in rows:
+        at = movement_time(forced=row.forced, scanned_at=row.scanned_at, recorded_at=row.recorded_at)
+        state = state.then(Movement(result=row.result, at=at, gate=row.gate))
+    return None, state
 
 
 def _ticket_scans(session: Session, *, ticket_id: int, nonce: str) -> tuple[Answer | None, DoorState]:
-    """One read of the ticket's earlier scans: the answer given to this nonce (if any), and where the
-    ticket stands (its movements folded in the order they were recorded)."""
+    """The ticket's earlier scans read again (the lock held): see `_fold`."""
     same = _CHECKINS.c.nonce == nonce
     rows = session.execute(
         select(
@@ -159,78 +186,121 @@ def _ticket_scans(session: Session, *, ticket_id: int, nonce: str) -> tuple[Answ
         .where(_CHECKINS.c.ticket_id == ticket_id)
         .order_by(_CHECKINS.c.id)
     ).all()
-    for row in rows:
-        if row.answer is not None:
-            return Answer(status=row.answer_status, body=json.loads(row.answer)), OUTSIDE
-    state = OUTSIDE
-    for row in rows:
-        at = movement_time(forced=row.forced, scanned_at=row.scanned_at, recorded_at=row.recorded_at)
-        state = state.then(Movement(result=row.result, at=at, gate=row.gate))
-    return None, state
+    return _fold(rows)
 
 
-def _insert(session: Session, values: dict) -> int:
-    return session.connection().execute(insert(_CHECKINS).values(**values).returning(_CHECKINS.c.id)).scalar_one()
+@dataclass(frozen=True)
+class _Decided:
+    answer: Answer
+    values: dict  # the check-in row, its answer included
+
+
+def _decide(
+    *, ticket, state: DoorState, scan: Scan, event_id: int, user_id: int, checkin_id: int, now, present: Present
+) -> _Decided:
+    """Decide a scan (`ticket` None: a code that is no ticket of the event) and word its answer: the
+    row to record, answer included, and the answer itself."""
+    result = UNKNOWN_TICKET if ticket is None else decide(kind=scan.kind, void=_void_or_refunding(ticket), state=state)
+    scanned_at = scan.scanned_at or now
+    values = {
+        "id": checkin_id,
+        "event_id": event_id,
+        "ticket_id": None if ticket is None else ticket.id,
+        "code": scan.code,
+        "nonce": scan.nonce,
+        "type": scan.kind,
+        "result": result,
+        "gate": scan.gate,
+        "forced": scan.force,
+        "scanned_at": scanned_at,
+        "recorded_at": now,
+        "user_id": user_id,
+    }
+    details = None
+    if ticket is not None:
+        at = movement_time(forced=scan.force, scanned_at=scanned_at, recorded_at=now)
+        state = state.then(Movement(result=result, at=at, gate=scan.gate))
+        details = details_of(ticket, state)
+    view = _view(SimpleNamespace(**values))
+    answer = present(Outcome(result=result, forced=scan.force, ticket=details, checkin=view, inside=state.inside))
+    values["answer_status"], values["answer"] = answer.status, orjson.dumps(answer.body).decode()
+    return _Decided(answer=answer, values=values)
 
 
 def check_in(*, user_id: int, event_id: int, scan: Scan, clock: Clock, present: Present) -> Answer:
     """Decide and record one scan; return its answer (`present` words it), or the first answer given to
-    the same nonce. A refusal is recorded too: the caller turns its answer into the error."""
+    the same nonce. A refusal is recorded too: the caller turns its answer into the error.
+
+    A ticket of the event takes three statements: the lock with everything the scan needs
+    (`select_ticket_for_scan`), the INSERT of the scan with its answer, COMMIT; one more read and
+    decision when another scan of the ticket committed while this one waited for the lock."""
     with write_transaction() as session:
-        _door_event(session, user_id=user_id, event_id=event_id)
-        ticket = select_ticket_for_update(session, scan.code) if CODE.fullmatch(scan.code) else None
-        if ticket is not None and ticket.event_id != event_id:
-            ticket = None  # another event's ticket is unknown here
-        if ticket is None:
-            earlier, state = _earlier_answer(session, event_id=event_id, scan=scan), OUTSIDE
-        else:
-            earlier, state = _ticket_scans(session, ticket_id=ticket.id, nonce=scan.nonce)
+        rows = []
+        if CODE.fullmatch(scan.code):
+            rows = select_ticket_for_scan(session, code=scan.code, event_id=event_id, user_id=user_id, nonce=scan.nonce)
+        if not rows:
+            return _scan_no_ticket(session, user_id=user_id, event_id=event_id, scan=scan, now=clock(), present=present)
+        ticket = rows[0]
+        role = role_of(
+            is_admin=ticket.is_admin,
+            organization_id=ticket.organization_id,
+            organization_found=ticket.organization_found,
+            membership_role=ticket.member_role,
+        )
+        check_role(role, DOOR, outsider=_outsider(ticket))
+        scans = [row for row in rows if row.scan_id is not None]
+        earlier, state = _fold(scans)
         if earlier is not None:
             return earlier
         now = clock()
-        result = (
-            UNKNOWN_TICKET if ticket is None else decide(kind=scan.kind, void=_void_or_refunding(ticket), state=state)
-        )
-        values = {
-            "event_id": event_id,
-            "ticket_id": None if ticket is None else ticket.id,
-            "code": scan.code,
-            "nonce": scan.nonce,
-            "type": scan.kind,
-            "result": result,
-            "gate": scan.gate,
-            "forced": scan.force,
-            "scanned_at": scan.scanned_at or now,
-            "recorded_at": now,
-            "user_id": user_id,
-            "answer_status": 0,
-            "answer": "",
-        }
-        if ticket is None:
-            # Nothing is locked: a simultaneous scan with the same nonce may insert first.
-            try:
-                with session.begin_nested():
-                    checkin_id = _insert(session, values)
-            except IntegrityError:
-                earlier = _earlier_answer(session, event_id=event_id, scan=scan)
-                if earlier is None:
-                    raise
+        decide_now = partial(_decide, ticket=ticket, scan=scan, event_id=event_id, user_id=user_id, now=now)
+        decided = decide_now(state=state, present=present, checkin_id=ticket.next_id)
+        if not insert_checkin_unless_rescanned(session, decided.values, scans_seen=len(scans)):
+            # Another scan of this ticket committed while the lock was awaited: decide on every scan,
+            # under an id taken now, after that scan's (a ticket's scans are folded in id order).
+            earlier, state = _ticket_scans(session, ticket_id=ticket.id, nonce=scan.nonce)
+            if earlier is not None:
                 return earlier
-        else:
-            checkin_id = _insert(session, values)
-        view = _view(SimpleNamespace(id=checkin_id, **values))
-        details = None
-        if ticket is not None:
-            at = movement_time(forced=scan.force, scanned_at=values["scanned_at"], recorded_at=now)
-            state = state.then(Movement(result=result, at=at, gate=scan.gate))
-            details = details_of(ticket, state)
-        answer = present(Outcome(result=result, forced=scan.force, ticket=details, checkin=view, inside=state.inside))
-        session.connection().execute(
-            update(_CHECKINS)
-            .where(_CHECKINS.c.id == checkin_id)
-            .values(answer_status=answer.status, answer=json.dumps(answer.body, separators=(",", ":")))
-        )
-    return answer
+            decided = decide_now(state=state, present=present, checkin_id=_new_id(session))
+            _insert(session, decided.values)
+    return decided.answer
+
+
+def _new_id(session: Session) -> int:
+    return session.execute(select(reserve_checkin_id(session.get_bind().dialect.name))).scalar_one()
+
+
+def _insert(session: Session, values: dict) -> None:
+    session.connection().execute(insert(_CHECKINS).values(**values))
+
+
+def _scan_no_ticket(session: Session, *, user_id: int, event_id: int, scan: Scan, now, present: Present) -> Answer:
+    """A scan whose code is no ticket of the event (or a caller who may not scan, refused here).
+    Nothing is locked: a simultaneous scan with the same nonce may insert first; the unique
+    (event, code, nonce) then refuses this one's row inside a savepoint, and its answer is read."""
+    _door_event(session, user_id=user_id, event_id=event_id)
+    earlier = _earlier_answer(session, event_id=event_id, scan=scan)
+    if earlier is not None:
+        return earlier
+    decided = _decide(
+        ticket=None,
+        state=OUTSIDE,
+        scan=scan,
+        event_id=event_id,
+        user_id=user_id,
+        checkin_id=_new_id(session),
+        now=now,
+        present=present,
+    )
+    try:
+        with session.begin_nested():
+            _insert(session, decided.values)
+    except IntegrityError:
+        earlier = _earlier_answer(session, event_id=event_id, scan=scan)
+        if earlier is None:
+            raise
+        return earlier
+    return decided.answer
 
 
 def list_checkins(*, user_id: int, event_id: int, after: int, limit: int) -> tuple[list[CheckinView], int | None]:

@@ -31,9 +31,22 @@ def member_role(session: Session, *, user_id: int, organization_id: int | None) 
     ).first()
     if row is None:
         raise UnauthorizedError("Your account no longer exists.")
-    if row.is_admin and (organization_id is None or row.organization is not None):
+    return role_of(
+        is_admin=row.is_admin,
+        organization_id=organization_id,
+        organization_found=row.organization is not None,
+        membership_role=row.role,
+    )
+
+
+def role_of(
+    *, is_admin: bool, organization_id: int | None, organization_found: bool, membership_role: str | None
+) -> str | None:
+    """The role `member_role` reads, from what its query returns (a caller that reads the same columns
+    within a larger query, such as the door's scan, decides with this too)."""
+    if is_admin and (organization_id is None or organization_found):
         return OWNER
-    return row.role
+    return membership_role
 
 
 def require_role(
@@ -50,7 +63,11 @@ def require_role(
     organization did not exist (a venue's or a draft's own 404 when the caller passes one; 403 for
     an event buyers can see anyway). A member whose role is too low gets ForbiddenError.
     """
-    found = member_role(session, user_id=user_id, organization_id=organization_id)
+    return check_role(member_role(session, user_id=user_id, organization_id=organization_id), role, outsider=outsider)
+
+
+def check_role(found: str | None, role: str, *, outsider: TicketingError | None = None) -> str:
+    """`require_role`'s decision on a role already read: return it, or raise as `require_role` says."""
     if found is None:
         raise outsider or OrganizationNotFoundError()
     if not role_includes(found, role):
