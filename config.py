@@ -275,6 +275,11 @@ class Settings:
         20,
         "held change-feed requests one client address may have open in each worker process; more: 429",
     )
+    seat_map_cache_mb: int = setting(
+        whole(0, 4096),
+        32,
+        "megabytes of encoded seat maps each worker process keeps (the latest of each event and filter); 0: none",
+    )
     metrics_token: str | None = setting(
         TEXT, None, "the Bearer token GET /metrics requires; unset: /metrics is open to anyone", secret=True
     )
