@@ -280,6 +280,12 @@ class Settings:
         32,
         "megabytes of encoded seat maps each worker process keeps (the latest of each event and filter); 0: none",
     )
+    seat_map_dir: str | None = setting(
+        TEXT,
+        None,
+        "directory where the worker processes of a host share the seat maps they build (private to the "
+        "server's user); unset: ticketing-seat-maps-<uid> in /dev/shm, or in the temporary directory",
+    )
     metrics_token: str | None = setting(
         TEXT, None, "the Bearer token GET /metrics requires; unset: /metrics is open to anyone", secret=True
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import urllib.request
@@ -61,17 +62,18 @@ class Churn:
     def __exit__(self, *_exc) -> None:
         self._stop.set()
         self._thread.join()
+        if self.changes % 2:
+            self._send("DELETE")  # leave the seat as it was found
+
+    def _send(self, method: str) -> None:
+        request = urllib.request.Request(
+            f"{self.base}/seats/{self.seat_id}/lock", method=method, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        urllib.request.urlopen(request).read()
 
     def _run(self) -> None:
-        method = "POST"
         while not self._stop.wait(self.interval):
-            request = urllib.request.Request(
-                f"{self.base}/seats/{self.seat_id}/lock",
-                method=method,
-                headers={"Authorization": f"Bearer {self.token}"},
-            )
-            urllib.request.urlopen(request).read()
-            method = "DELETE" if method == "POST" else "POST"
+            self._send("DELETE" if self.changes % 2 else "POST")
             self.changes += 1
 
 
@@ -80,60 +82,45 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk scenario")
     parser.add_argument("--gzip", action="store_true", help="also measure the map with Accept-Encoding: gzip")
     parser.add_argument("--churn", type=float, help="also measure the map while a seat changes every CHURN s")
+    parser.add_argument("--only-churn", action="store_true", help="with --churn: skip the unchanged map's runs")
+    parser.add_argument("--event", type=int, help="measure this event of the database as it is (no fresh database)")
     args = parser.parse_args()
 
     run.log(run.configuration(argparse.Namespace(worker_class=None, workers=None, threads=None)))
     run.log(f"database {run.DATABASE_URL}")
-    run.fresh_database()
-    large, _ = run.seed("Stadium (100,000 seats)", "A-CV", 1000)
+    if args.event is None:
+        run.fresh_database()
+        large, _ = run.seed("Stadium (100,000 seats)", "A-CV", 1000)
+    else:
+        large = args.event
     server = run.Server([])
     results: dict[str, dict] = {}
+
+    def measure(name: str, **env: str) -> None:
+        results[name] = run.wrk(
+            "seatmap.lua", server.url, connections=4, threads=2, duration=args.duration, EVENT_ID=str(large), **env
+        )
+        run.show(name, results[name])
+
     try:
         show_memory(server, "at start")
-        with urllib.request.urlopen(f"{server.url}/events/{large}/seats") as answer:
-            etag = answer.headers.get("ETag") or ""
-            map_bytes = len(answer.read())
-        run.log(f"  seat map: {map_bytes / 1e6:.1f} MB, ETag {etag or 'none'}")
-        name = "(4) seat map, 100,000 seats"
-        results[name] = run.wrk(
-            "seatmap.lua", server.url, connections=4, threads=2, duration=args.duration, EVENT_ID=str(large)
-        )
-        run.show(name, results[name])
-        name = "(4) seat map, If-None-Match"
-        results[name] = run.wrk(
-            "seatmap.lua",
-            server.url,
-            connections=4,
-            threads=2,
-            duration=args.duration,
-            EVENT_ID=str(large),
-            ETAG=etag,
-        )
-        run.show(name, results[name])
-        rss = show_memory(server, "after the maps")
-        run.log(f"(7) peak RSS of one worker after the seat maps: {rss:.0f} MB")
+        if not args.only_churn:
+            with urllib.request.urlopen(f"{server.url}/events/{large}/seats") as answer:
+                etag = answer.headers.get("ETag") or ""
+                map_bytes = len(answer.read())
+            run.log(f"  seat map: {map_bytes / 1e6:.1f} MB, ETag {etag or 'none'}")
+            measure("(4) seat map, 100,000 seats")
+            measure("(4) seat map, If-None-Match", ETAG=etag)
+            rss = show_memory(server, "after the maps")
+            run.log(f"(7) peak RSS of one worker after the seat maps: {rss:.0f} MB")
         if args.gzip:
-            name = "seat map, gzip"
-            results[name] = run.wrk(
-                "seatmap.lua",
-                server.url,
-                connections=4,
-                threads=2,
-                duration=args.duration,
-                EVENT_ID=str(large),
-                ACCEPT_ENCODING="gzip",
-            )
-            run.show(name, results[name])
+            measure("seat map, gzip", ACCEPT_ENCODING="gzip")
             show_memory(server, "after gzip")
         if args.churn:
-            token = run.register_users(server.url, 1, "churn")[0]
-            low, _ = run.seat_range(server.url, large)
-            name = f"seat map, a change every {args.churn:g} s"
-            with Churn(server.url, token, low, args.churn) as churn:
-                results[name] = run.wrk(
-                    "seatmap.lua", server.url, connections=4, threads=2, duration=args.duration, EVENT_ID=str(large)
-                )
-            run.show(name, results[name])
+            token = run.register_users(server.url, 1, f"churn{os.getpid()}-")[0]
+            low, high = run.seat_range(server.url, large)
+            with Churn(server.url, token, low + os.getpid() % (high - low), args.churn) as churn:
+                measure(f"seat map, a change every {args.churn:g} s")
             run.log(f"  {churn.changes} changes during the run")
             show_memory(server, "after churn")
     finally:

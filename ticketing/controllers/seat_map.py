@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from flask import Response, current_app, request
 
@@ -25,20 +25,11 @@ from ..errors import EventNotFoundError
 from ..security import optional_user_id
 from ..services import catalogue
 from .map_cache import MapCache
-from .seat_map_json import MapBody, encode_map, pieces, with_holds
+from .map_files import CachedMap, MapFiles, default_directory, private_directory
+from .seat_map_json import encode_map, pieces, with_holds
 
 _CHUNK = 5_000  # seats read from the database at a time
 _GZIP_LEVEL = 5  # a 100,000-seat map: 18 MB of JSON, 0.9 MB gzipped, in about 60 ms
-
-
-@dataclass(frozen=True)
-class CachedMap:
-    encoded: MapBody
-    gzipped: bytes
-
-    @property
-    def nbytes(self) -> int:
-        return self.encoded.nbytes + len(self.gzipped)
 
 
 def map_cache(app) -> MapCache:
@@ -50,10 +41,29 @@ def map_cache(app) -> MapCache:
     return cache
 
 
+def map_files(app) -> MapFiles | None:
+    """The host's shared map files (SEAT_MAP_DIR), or None: not shared (no cache, or no usable directory)."""
+    if "seat_map_files" not in app.extensions:
+        size = app.config["SEAT_MAP_CACHE_MB"] << 20
+        directory = app.config.get("SEAT_MAP_DIR")
+        directory = private_directory(Path(directory) if directory else default_directory()) if size else None
+        files = MapFiles(directory, app.config["SQLALCHEMY_DATABASE_URI"], size) if directory else None
+        app.extensions.setdefault("seat_map_files", files)
+    return app.extensions["seat_map_files"]
+
+
 def _build(event_id: int, status: str | None, now: datetime) -> CachedMap:
     rows = catalogue.seat_map_rows(event_id=event_id, status=status, now=now, chunk_size=_CHUNK)
     encoded = encode_map(event_id, rows, now)
     return CachedMap(encoded, gzip.compress(encoded.body, compresslevel=_GZIP_LEVEL, mtime=0))
+
+
+def _shared_build(event_id: int, status: str | None, version: str, now: datetime) -> CachedMap:
+    """The map at `version`: from the host's other workers if one built it, else built here."""
+    files = map_files(current_app)
+    if files is None:
+        return _build(event_id, status, now)
+    return files.load_or_build(f"{event_id}.{status or 'all'}", version, lambda: _build(event_id, status, now))
 
 
 def event_seat_map(event_id: int, query: dict) -> Response:
@@ -68,7 +78,7 @@ def event_seat_map(event_id: int, query: dict) -> Response:
         response = Response(status=304)
     else:
         found = map_cache(current_app).get_or_build(
-            (event_id, status), state.version, lambda: _build(event_id, status, now)
+            (event_id, status), state.version, lambda: _shared_build(event_id, status, state.version, now)
         )
         holds = catalogue.viewer_holds(event_id=event_id, viewer_id=viewer, now=now) if viewer else []
         response = _answer(found, holds, use_gzip="gzip" in request.accept_encodings)
