@@ -8,7 +8,9 @@ import threading
 import time
 from array import array
 
-from ticketing.controllers.map_files import CachedMap, MapFiles, private_directory
+import pytest
+
+from ticketing.controllers.map_files import CachedMap, MapFiles, StoredMap, private_directory
 from ticketing.controllers.seat_map_json import MapBody
 
 URL = "postgresql+psycopg://db/ticketing"
@@ -21,18 +23,22 @@ def _map(tag: str, seats: int = 3) -> CachedMap:
     return CachedMap(MapBody(body, ids, ends[:seats]), f"gzip of {tag}".encode())
 
 
-def _same(found: CachedMap, expected: CachedMap) -> bool:
-    return (
-        found.encoded.body == expected.encoded.body
-        and found.encoded.ids == expected.encoded.ids
-        and found.encoded.ends == expected.encoded.ends
-        and found.gzipped == expected.gzipped
-    )
+def _contents(found: StoredMap | CachedMap) -> tuple:
+    """What a map answers with: its JSON, its gzip and its seat index."""
+    if isinstance(found, CachedMap):
+        return found.encoded.body, found.gzipped, list(found.ids), list(found.ends)
+    with found.open(gzipped=False) as body, found.open(gzipped=True) as zipped:
+        return body.read(), zipped.read(), list(found.ids), list(found.ends)
+
+
+def _same(found: StoredMap | CachedMap, expected: StoredMap | CachedMap) -> bool:
+    return _contents(found) == _contents(expected)
 
 
 def test_a_map_built_by_one_process_is_read_back_by_another_without_building(tmp_path):
     first, second = MapFiles(tmp_path, URL, 1 << 20), MapFiles(tmp_path, URL, 1 << 20)
     built = first.load_or_build("1.all", "7.0", lambda: _map("v7"))
+    assert isinstance(built, StoredMap) and _same(built, _map("v7"))
 
     def never() -> CachedMap:
         raise AssertionError("built again")
@@ -43,7 +49,7 @@ def test_a_map_built_by_one_process_is_read_back_by_another_without_building(tmp
 def test_another_database_never_gets_the_map(tmp_path):
     MapFiles(tmp_path, URL, 1 << 20).load_or_build("1.all", "7.0", lambda: _map("ours"))
     theirs = MapFiles(tmp_path, URL + "-staging", 1 << 20).load_or_build("1.all", "7.0", lambda: _map("theirs"))
-    assert b"theirs" in theirs.encoded.body
+    assert b"theirs" in _contents(theirs)[0]
 
 
 def test_processes_asking_at_once_build_the_version_once(tmp_path):
@@ -79,7 +85,18 @@ def test_a_new_version_replaces_the_file_of_the_old_and_the_directory_stays_boun
         files.load_or_build(f"{event}.all", "1.0", lambda: _map("c"))
         assert sum(path.stat().st_size for path in tmp_path.glob("*.map")) <= 1000
     big = files.load_or_build("99.all", "1.0", lambda: _map("big", seats=200))  # alone above the bound
-    assert big.encoded.ids[-1] == 199 and not list(tmp_path.glob("*.99.all.*.map"))
+    assert isinstance(big, CachedMap) and big.ids[-1] == 199  # answered from memory, not written
+    assert not list(tmp_path.glob("*.99.all.*.map"))
+
+
+def test_an_answer_keeps_reading_its_file_after_a_newer_version_replaced_it(tmp_path):
+    files = MapFiles(tmp_path, URL, 1 << 20)
+    old = files.load_or_build("1.all", "1.0", lambda: _map("old"))
+    with old.open(gzipped=False) as sending:
+        files.load_or_build("1.all", "2.0", lambda: _map("new"))
+        assert sending.read() == _map("old").encoded.body
+    with pytest.raises(FileNotFoundError):
+        old.open(gzipped=False)
 
 
 def test_a_damaged_file_is_built_again(tmp_path):
@@ -87,7 +104,7 @@ def test_a_damaged_file_is_built_again(tmp_path):
     files.load_or_build("1.all", "1.0", lambda: _map("a"))
     (path,) = tmp_path.glob("*.map")
     path.write_bytes(path.read_bytes()[:40])
-    assert b'"t":"again"' in files.load_or_build("1.all", "1.0", lambda: _map("again")).encoded.body
+    assert b'"t":"again"' in _contents(files.load_or_build("1.all", "1.0", lambda: _map("again")))[0]
 
 
 def test_a_directory_others_may_write_to_is_not_used(tmp_path):

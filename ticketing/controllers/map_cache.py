@@ -75,6 +75,14 @@ class MapCache:
             pending.done.set()
         return pending.value
 
+    def forget(self, key: Hashable, version: str) -> None:
+        """Drop the map of `key` if it is at `version` (its file was replaced by a newer one's)."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] == version:
+                del self._entries[key]
+                self._bytes -= found[1].nbytes
+
     def _store(self, key: Hashable, version: str, value: Sized) -> None:
         # Under the lock. A newer version replaces the older; then the least recently used go.
         old = self._entries.pop(key, None)

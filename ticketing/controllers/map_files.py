@@ -1,12 +1,14 @@
 """Seat maps shared by the worker processes of one host, as files: each version is built once per host.
 
 Without it, every worker builds each new version of a map itself (five workers: five builds of the
-same 18 MB). Here the first worker to need a version takes the map's file lock, builds it and writes
-it to a file (atomically: a temporary file renamed into place); the others wait on the lock, then
-read the file (a few milliseconds) instead of building. Each file holds one version of one map (an
-event and a status filter); writing a newer version removes the older, and the directory is kept
-under its byte bound by removing the files written longest ago. A reader that has a file open keeps
-its data even if the file is removed meanwhile.
+same 18 MB) and keeps it in its memory. Here the first worker to need a version takes the map's
+file lock, builds it and writes it to a file (atomically: a temporary file renamed into place); the
+others wait on the lock, then read only the file's seat index. Every worker answers from the
+file: gunicorn hands it to the kernel (sendfile), so the map's bytes never sit in a worker's memory.
+
+Each file holds one version of one map (an event and a status filter); writing a newer version
+removes the older, and the directory is kept under its byte bound by removing the files written
+longest ago. An answer that has a file open keeps its data even if the file is removed meanwhile.
 
 The directory is private to the user the server runs as (created with mode 0700; one that is not
 owned by that user, or open to others, is not used: anyone who could write there could serve maps).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import logging
 import os
 import stat
@@ -43,7 +46,7 @@ _STALE_TEMPORARY_S = 120.0  # a temporary file this old was left by a process th
 
 @dataclass(frozen=True)
 class CachedMap:
-    """One version of one map as it is served: its JSON (with the seat index) and its gzip."""
+    """One version of one map in memory (no shared directory): its JSON, seat index and gzip."""
 
     encoded: MapBody
     gzipped: bytes
@@ -51,6 +54,85 @@ class CachedMap:
     @property
     def nbytes(self) -> int:
         return self.encoded.nbytes + len(self.gzipped)
+
+    @property
+    def ids(self) -> array:
+        return self.encoded.ids
+
+    @property
+    def ends(self) -> array:
+        return self.encoded.ends
+
+    @property
+    def length(self) -> int:
+        return len(self.encoded.body)
+
+    def read(self, start: int, end: int) -> bytes:
+        return self.encoded.body[start:end]
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    """One version of one map in a shared file: where its JSON and gzip lie, and its seat index."""
+
+    path: Path
+    ids: array
+    ends: array
+    gzip_at: int
+    gzip_length: int
+    body_at: int
+    length: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.itemsize * len(self.ids) + self.ends.itemsize * len(self.ends)
+
+    def open(self, *, gzipped: bool) -> FileRange:
+        """The gzip or the JSON, to send (raises FileNotFoundError once a newer version replaced it)."""
+        # Closed by the answer, once sent.
+        if gzipped:
+            return FileRange(open(self.path, "rb"), self.gzip_at, self.gzip_length)
+        return FileRange(open(self.path, "rb"), self.body_at, self.length)
+
+
+class FileRange(io.RawIOBase):
+    """`length` bytes of an open file from `offset`, for wsgi.file_wrapper: gunicorn sends them with
+    sendfile from the file's position (the start) for the answer's Content-Length; other servers
+    read() them, which stops at the end of the range."""
+
+    def __init__(self, file, offset: int, length: int) -> None:
+        super().__init__()
+        self._file, self._end, self.length = file, offset + length, length
+        file.seek(offset)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(position, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self._end - self._file.tell()
+        if left <= 0:
+            return b""
+        return self._file.read(left if size is None or size < 0 else min(size, left))
+
+    def read_at(self, start: int, end: int) -> bytes:
+        """Bytes `start` to `end` of the range (for splicing), wherever the file's position is."""
+        return os.pread(self._file.fileno(), end - start, self._end - self.length + start)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def default_directory() -> Path:
@@ -85,27 +167,28 @@ class MapFiles:
     def _path(self, name: str, version: str) -> Path:
         return self.directory / f"{self.prefix}.{name}.{version}.map"
 
-    def load_or_build(self, name: str, version: str, build: Callable[[], CachedMap]) -> CachedMap:
-        """`name` at `version` from its file, or built by `build()` (once on this host) and written."""
+    def load_or_build(self, name: str, version: str, build: Callable[[], CachedMap]) -> StoredMap | CachedMap:
+        """`name` at `version` from its file, or built by `build()` (once on this host) and written;
+        the map in memory only when it could not be written (too big for the bound, a full disk)."""
         path = self._path(name, version)
-        found = _read(path)
+        found = _read_index(path)
         if found is not None:
             return found
         with open(self.directory / f"{self.prefix}.{name}.lock", "a+b") as lock:
             locked = _lock(lock)
             try:
-                found = _read(path)  # written by the process that held the lock meanwhile
+                found = _read_index(path)  # written by the process that held the lock meanwhile
                 if found is not None:
                     return found
                 built = build()
-                if built.nbytes <= self.max_bytes:
-                    self._write(name, path, built)
-                return built
+                if built.nbytes > self.max_bytes or not self._write(name, path, built):
+                    return built
+                return _read_index(path) or built
             finally:
                 if locked:
                     fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _write(self, name: str, path: Path, built: CachedMap) -> None:
+    def _write(self, name: str, path: Path, built: CachedMap) -> bool:
         try:
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
             with os.fdopen(handle, "wb") as out:
@@ -118,13 +201,14 @@ class MapFiles:
             os.replace(temporary, path)
         except OSError as error:  # a full disk or the like: served, not shared
             log.warning("could not share a seat map with the other workers: %s", error)
-            return
+            return False
         for older in self.directory.glob(f"{self.prefix}.{name}.*.map"):
             if older != path:
                 older.unlink(missing_ok=True)
-        self._prune()
+        self._prune(keep=path)
+        return True
 
-    def _prune(self) -> None:
+    def _prune(self, keep: Path) -> None:
         """Remove the maps written longest ago past the byte bound, and temporary files left behind."""
         files, now = [], time.time()
         for entry in os.scandir(self.directory):
@@ -141,8 +225,9 @@ class MapFiles:
         for _, size, path in sorted(files):
             if total <= self.max_bytes:
                 break
-            Path(path).unlink(missing_ok=True)
-            total -= size
+            if path != str(keep):
+                Path(path).unlink(missing_ok=True)
+                total -= size
 
 
 def _lock(lock) -> bool:
@@ -158,7 +243,8 @@ def _lock(lock) -> bool:
             time.sleep(0.01)
 
 
-def _read(path: Path) -> CachedMap | None:
+def _read_index(path: Path) -> StoredMap | None:
+    """The file's seat index and where its parts lie; None: no such file, or not a whole one."""
     try:
         with open(path, "rb") as source:
             if source.read(len(_MAGIC)) != _MAGIC:
@@ -167,10 +253,10 @@ def _read(path: Path) -> CachedMap | None:
             ids, ends = array("q"), array("q")
             ids.fromfile(source, seats)
             ends.fromfile(source, seats)
-            gzipped = source.read(zipped_length)
-            body = source.read(length)
+            gzip_at = source.tell()
+            size = os.fstat(source.fileno()).st_size
     except (OSError, EOFError, struct.error):
         return None
-    if len(gzipped) != zipped_length or len(body) != length:
+    if size != gzip_at + zipped_length + length:
         return None
-    return CachedMap(MapBody(body, ids, ends), gzipped)
+    return StoredMap(path, ids, ends, gzip_at, zipped_length, gzip_at + zipped_length, length)

@@ -19,14 +19,15 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Response, current_app, request
+from werkzeug.wsgi import wrap_file
 
 from ..clock import current_time
 from ..errors import EventNotFoundError
 from ..security import optional_user_id
 from ..services import catalogue
 from .map_cache import MapCache
-from .map_files import CachedMap, MapFiles, default_directory, private_directory
-from .seat_map_json import encode_map, pieces, with_holds
+from .map_files import CachedMap, MapFiles, StoredMap, default_directory, private_directory
+from .seat_map_json import encode_map, pieces, prefix_length, with_holds
 
 _CHUNK = 5_000  # seats read from the database at a time
 _GZIP_LEVEL = 5  # a 100,000-seat map: 18 MB of JSON, 0.9 MB gzipped, in about 60 ms
@@ -58,7 +59,7 @@ def _build(event_id: int, status: str | None, now: datetime) -> CachedMap:
     return CachedMap(encoded, gzip.compress(encoded.body, compresslevel=_GZIP_LEVEL, mtime=0))
 
 
-def _shared_build(event_id: int, status: str | None, version: str, now: datetime) -> CachedMap:
+def _shared_build(event_id: int, status: str | None, version: str, now: datetime) -> StoredMap | CachedMap:
     """The map at `version`: from the host's other workers if one built it, else built here."""
     files = map_files(current_app)
     if files is None:
@@ -77,29 +78,75 @@ def event_seat_map(event_id: int, query: dict) -> Response:
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
-        found = map_cache(current_app).get_or_build(
-            (event_id, status), state.version, lambda: _shared_build(event_id, status, state.version, now)
-        )
         holds = catalogue.viewer_holds(event_id=event_id, viewer_id=viewer, now=now) if viewer else []
-        response = _answer(found, holds, use_gzip="gzip" in request.accept_encodings)
+        response = _answer(event_id, status, state.version, now, holds, use_gzip="gzip" in request.accept_encodings)
     response.set_etag(tag, weak=True)
     response.headers["Vary"] = "Accept-Encoding, Authorization"
     response.headers.setdefault("Cache-Control", "no-cache")
     return response
 
 
-def _answer(found: CachedMap, holds: list, *, use_gzip: bool) -> Response:
-    """The cached map as it is, or with the viewer's holds spliced in (in slices, never copied whole)."""
-    spans, length = with_holds(found.encoded, holds)
-    if len(spans) == 1:  # nothing of the viewer's to add: the anonymous map's own bytes
-        response = Response(found.gzipped if use_gzip else found.encoded.body, mimetype="application/json")
-    elif use_gzip:
-        compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip stream
-        zipped = [compressor.compress(piece) for piece in pieces(found.encoded.body, spans)]
-        response = Response(b"".join(zipped) + compressor.flush(), mimetype="application/json")
-    else:
-        response = Response(pieces(found.encoded.body, spans), mimetype="application/json")
+def _answer(event_id: int, status: str | None, version: str, now: datetime, holds: list, *, use_gzip: bool):
+    """The map at `version`, with the viewer's holds spliced in if they have any in it."""
+    cache = map_cache(current_app)
+    found = cache.get_or_build((event_id, status), version, lambda: _shared_build(event_id, status, version, now))
+    if isinstance(found, CachedMap):
+        return _from_memory(found, event_id, holds, use_gzip=use_gzip)
+    try:
+        return _from_file(found, event_id, holds, use_gzip=use_gzip)
+    except FileNotFoundError:
+        # A newer version replaced the file since this request read the version: this version
+        # once more, for this request alone (writing it back would remove the newer one's file).
+        cache.forget((event_id, status), version)
+        return _from_memory(_build(event_id, status, now), event_id, holds, use_gzip=use_gzip)
+
+
+def _json(body, length: int | None = None, *, use_gzip: bool, passthrough: bool = False) -> Response:
+    response = Response(body, mimetype="application/json", direct_passthrough=passthrough)
+    if length is not None:
         response.content_length = length
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def _gzip(parts) -> bytes:
+    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip stream
+    return b"".join([compressor.compress(part) for part in parts] + [compressor.flush()])
+
+
+def _from_memory(found: CachedMap, event_id: int, holds: list, *, use_gzip: bool) -> Response:
+    """The map kept in this worker's memory (no shared directory), in slices when spliced."""
+    spans, length = with_holds(found.ids, found.ends, prefix_length(event_id), found.length, found.read, holds)
+    if len(spans) == 1:  # nothing of the viewer's to add: the anonymous map's own bytes
+        return _json(found.gzipped if use_gzip else found.encoded.body, use_gzip=use_gzip)
+    if use_gzip:
+        return _json(_gzip(pieces(found.read, spans)), use_gzip=True)
+    return _json(pieces(found.read, spans), length, use_gzip=False)
+
+
+def _from_file(found: StoredMap, event_id: int, holds: list, *, use_gzip: bool) -> Response:
+    """The map from the host's shared file: sent by the kernel as it is, read in slices when spliced."""
+    if not holds:
+        source = found.open(gzipped=use_gzip)
+        body = wrap_file(request.environ, source)
+        return _json(body, source.length, use_gzip=use_gzip, passthrough=True)
+    source = found.open(gzipped=False)
+    try:
+        spans, length = with_holds(found.ids, found.ends, prefix_length(event_id), found.length, source.read_at, holds)
+        if len(spans) == 1:
+            if not use_gzip:
+                return _json(wrap_file(request.environ, source), length, use_gzip=False, passthrough=True)
+            source.close()
+            source = found.open(gzipped=True)
+            return _json(wrap_file(request.environ, source), source.length, use_gzip=True, passthrough=True)
+        if use_gzip:
+            zipped = _gzip(pieces(source.read_at, spans))
+            source.close()
+            return _json(zipped, use_gzip=True)
+        response = _json(pieces(source.read_at, spans), length, use_gzip=False)
+        response.call_on_close(source.close)
+        return response
+    except BaseException:
+        source.close()
+        raise

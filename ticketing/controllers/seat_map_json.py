@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -25,6 +25,7 @@ _SEAT = (
     b'{"id":%d,"event_id":%d,"label":%b,"row":%b,"number":%d,"price":%b,"status":"%b","is_taken":%b,'
     b'"section":%b,"category":%b,"accessible":%b,"x":%b,"y":%b}'
 )
+_PREFIX = b'{"event_id":%d,"seats":['
 _TRUE, _FALSE = b"true", b"false"
 _STATES = {state: state.encode() for state in (AVAILABLE, LOCKED, BOOKED, BLOCKED)}
 _PIECE = 1 << 20  # a spliced answer goes out in slices of at most this many bytes
@@ -57,7 +58,7 @@ class _Memo(dict):
 def encode_map(event_id: int, chunks: Iterable[list], now: datetime) -> MapBody:
     """The event's map as anonymous viewers see it at `now`, from chunks of seat rows by id."""
     out, ids, ends = BytesIO(), array("q"), array("q")
-    out.write(b'{"event_id":%d,"seats":[' % event_id)
+    out.write(_PREFIX % event_id)
     memo, prices, dumps = _Memo(), {}, orjson.dumps
     position, first = out.tell(), True
     for rows in chunks:
@@ -110,33 +111,44 @@ def holds_extra(locked_until: datetime) -> bytes:
     return b',"locked_by_me":true,"lock_expires_at":' + orjson.dumps(iso(locked_until))
 
 
-def with_holds(encoded: MapBody, holds: list[tuple[int, datetime]]) -> tuple[list[tuple[int, int, bytes]], int]:
+Read = Callable[[int, int], bytes]  # the map's bytes from `start` to `end`
+
+
+def with_holds(
+    ids: array, ends: array, prefix_length: int, length: int, read: Read, holds: list[tuple[int, datetime]]
+) -> tuple[list[tuple[int, int, bytes]], int]:
     """Where the viewer's holds go into the anonymous map: (start, end, extra) spans and the length.
 
-    `holds` are (seat id, locked_until) of the seats the viewer holds at the same moment; a seat not
-    in this map (another status filter) or not shown as held in it (its state moved since the map was
-    read) is left as the map has it, so every seat object stays one consistent state.
+    `ids` and `ends` index the map (MapBody), `read` gives its bytes; `holds` are (seat id,
+    locked_until) of the seats the viewer holds at the same moment. A seat not in this map (another
+    status filter) or not shown as held in it (its state moved since the map was read) is left as
+    the map has it, so every seat object stays one consistent state.
     """
-    spans, start, length = [], 0, len(encoded.body)
+    spans, start, total = [], 0, length
     for seat_id, until in sorted(holds):
-        index = bisect_left(encoded.ids, seat_id)
-        if index == len(encoded.ids) or encoded.ids[index] != seat_id:
+        index = bisect_left(ids, seat_id)
+        if index == len(ids) or ids[index] != seat_id:
             continue
-        end = encoded.ends[index]
-        seat_start = encoded.ends[index - 1] + 2 if index else encoded.body.index(b"[") + 1
-        if encoded.body.find(b'"status":"locked"', seat_start, end) < 0:
+        end = ends[index]
+        seat_start = ends[index - 1] + 2 if index else prefix_length
+        if b'"status":"locked"' not in read(seat_start, end):
             continue
         extra = holds_extra(until)
         spans.append((start, end, extra))
-        start, length = end, length + len(extra)
-    spans.append((start, len(encoded.body), b""))
-    return spans, length
+        start, total = end, total + len(extra)
+    spans.append((start, length, b""))
+    return spans, total
 
 
-def pieces(body: bytes, spans: list[tuple[int, int, bytes]]) -> Iterator[bytes]:
+def pieces(read: Read, spans: list[tuple[int, int, bytes]]) -> Iterator[bytes]:
     """The spliced answer in slices of at most _PIECE bytes (never a second whole copy of the map)."""
     for start, end, extra in spans:
         for offset in range(start, end, _PIECE):
-            yield body[offset : min(offset + _PIECE, end)]
+            yield read(offset, min(offset + _PIECE, end))
         if extra:
             yield extra
+
+
+def prefix_length(event_id: int) -> int:
+    """Where the first seat starts in the event's map."""
+    return len(_PREFIX % event_id)
