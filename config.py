@@ -278,7 +278,8 @@ class Settings:
     seat_map_cache_mb: int = setting(
         whole(0, 4096),
         32,
-        "megabytes of encoded seat maps each worker process keeps (the latest of each event and filter); 0: none",
+        "megabytes of built seat maps kept (the latest of each event and filter), as files shared by the "
+        "host's workers (SEAT_MAP_DIR) or else in each worker's memory; 0: every map is built for its request",
     )
     seat_map_dir: str | None = setting(
         TEXT,

@@ -5,10 +5,12 @@ runs out), the status filter and the viewer. The version and whether the viewer 
 come from one statement, so a matching If-None-Match is a 304 after that one round trip.
 
 Otherwise the answer is the anonymous map of the event at that version (seat_map_json: straight
-from rows to JSON bytes), from the worker's MapCache or built once for the worker's threads; the
-viewer's own holds (`locked_by_me`, `lock_expires_at`) are spliced into it per request from one
-small query, so one cached map serves every viewer and none sees another's holds. gzip on request:
-the anonymous map's is made once with it; a map with the viewer's holds is compressed per request.
+from rows to JSON bytes), built once per host and kept as a file the host's workers share and send
+with sendfile (map_files; each worker's MapCache keeps the seat index), or kept in the worker's
+memory when there is no usable directory. The viewer's own holds (`locked_by_me`,
+`lock_expires_at`) are spliced into it per request from one small query, so one map serves every
+viewer and none sees another's holds. gzip on request: the anonymous map's is made once with it; a
+map with the viewer's holds is compressed per request.
 """
 
 from __future__ import annotations
