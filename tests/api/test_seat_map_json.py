@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from ticketing.clock import ManualClock
 from ticketing.controllers.presenters import seat_json
-from ticketing.controllers.seat_map import map_cache
+from ticketing.controllers.seat_map import map_cache, map_files
 from ticketing.extensions import db
 from ticketing.models import Seat
 
@@ -22,9 +22,16 @@ def clock():
     return ManualClock()
 
 
-@pytest.fixture
-def settings(clock):
-    return {"CLOCK": clock, "HOLD_TTL_SECONDS": 60}
+@pytest.fixture(params=["shared files", "worker memory"])
+def settings(request, clock, tmp_path):
+    """Both ways a map is kept: the host's shared files, and each worker's memory (the fallback
+    when the directory cannot be used safely: here, one open to others)."""
+    if request.param == "shared files":
+        return {"CLOCK": clock, "HOLD_TTL_SECONDS": 60, "SEAT_MAP_DIR": str(tmp_path / "maps")}
+    open_to_all = tmp_path / "open"
+    open_to_all.mkdir(mode=0o777)
+    open_to_all.chmod(0o777)
+    return {"CLOCK": clock, "HOLD_TTL_SECONDS": 60, "SEAT_MAP_DIR": str(open_to_all)}
 
 
 def _expected(api, clock, event_id: int, viewer_id: int | None = None, status: str | None = None) -> bytes:
@@ -99,6 +106,8 @@ def test_one_cached_map_serves_every_viewer_and_nobody_sees_anothers_holds(api, 
         for _ in range(2):  # the second from the cache
             answers[name] = client.get(path, headers=viewer["headers"] if viewer else {}).get_json()["seats"]
     assert len(map_cache(api.app)) == 1  # the four views came from one map
+    kept_in_files = map_files(api.app) is not None
+    assert kept_in_files == (api.app.config["SEAT_MAP_DIR"].endswith("maps"))
 
     def mine(seats: list[dict]) -> set[int]:
         return {seat["id"] for seat in seats if seat.get("locked_by_me")}
@@ -139,10 +148,10 @@ def test_the_holders_current_copy_is_a_304_until_their_hold_changes(api, client,
     assert event["seat_ids"][0] not in {s["id"] for s in released.get_json()["seats"] if s.get("locked_by_me")}
 
 
-@pytest.mark.parametrize("settings", [{"SEAT_MAP_CACHE_MB": 0}])
-def test_with_no_cache_every_map_is_built_and_still_right(api, client, clock, settings):
+def test_with_no_cache_every_map_is_built_and_still_right(api, client, clock):
+    api.app.config["SEAT_MAP_CACHE_MB"] = 0  # before the first map: the cache is made then
     event, holder, _ = _every_kind_of_seat(api, clock)
     path = f"/events/{event['id']}/seats"
     for _ in range(2):
         assert client.get(path, headers=holder["headers"]).data == _expected(api, clock, event["id"], holder["id"])
-    assert len(map_cache(api.app)) == 0
+    assert len(map_cache(api.app)) == 0 and map_files(api.app) is None
