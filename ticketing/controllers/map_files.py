@@ -183,12 +183,16 @@ class MapFiles:
                 built = build()
                 if built.nbytes > self.max_bytes or not self._write(name, path, built):
                     return built
-                return _read_index(path) or built
+                at = len(_MAGIC) + _HEADER.size + built.ids.itemsize * len(built.ids) * 2
+                gzip_length = len(built.gzipped)
+                return StoredMap(path, built.ids, built.ends, at, gzip_length, at + gzip_length, built.length)
             finally:
                 if locked:
                     fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write(self, name: str, path: Path, built: CachedMap) -> bool:
+        """Write the map (header, seat index, gzip, JSON) as `path`, atomically; False if it failed."""
+        temporary = None
         try:
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
             with os.fdopen(handle, "wb") as out:
@@ -201,6 +205,8 @@ class MapFiles:
             os.replace(temporary, path)
         except OSError as error:  # a full disk or the like: served, not shared
             log.warning("could not share a seat map with the other workers: %s", error)
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
             return False
         for older in self.directory.glob(f"{self.prefix}.{name}.*.map"):
             if older != path:

@@ -129,26 +129,17 @@ def _from_memory(found: CachedMap, event_id: int, holds: list, *, use_gzip: bool
 
 def _from_file(found: StoredMap, event_id: int, holds: list, *, use_gzip: bool) -> Response:
     """The map from the host's shared file: sent by the kernel as it is, read in slices when spliced."""
-    if not holds:
+    spans, length = [], found.length
+    if holds:
+        with found.open(gzipped=False) as source:
+            spans, length = with_holds(found.ids, found.ends, prefix_length(event_id), length, source.read_at, holds)
+    if len(spans) <= 1:  # nothing of the viewer's in this map: the file's own bytes
         source = found.open(gzipped=use_gzip)
-        body = wrap_file(request.environ, source)
-        return _json(body, source.length, use_gzip=use_gzip, passthrough=True)
+        return _json(wrap_file(request.environ, source), source.length, use_gzip=use_gzip, passthrough=True)
     source = found.open(gzipped=False)
-    try:
-        spans, length = with_holds(found.ids, found.ends, prefix_length(event_id), found.length, source.read_at, holds)
-        if len(spans) == 1:
-            if not use_gzip:
-                return _json(wrap_file(request.environ, source), length, use_gzip=False, passthrough=True)
-            source.close()
-            source = found.open(gzipped=True)
-            return _json(wrap_file(request.environ, source), source.length, use_gzip=True, passthrough=True)
-        if use_gzip:
-            zipped = _gzip(pieces(source.read_at, spans))
-            source.close()
-            return _json(zipped, use_gzip=True)
-        response = _json(pieces(source.read_at, spans), length, use_gzip=False)
-        response.call_on_close(source.close)
-        return response
-    except BaseException:
-        source.close()
-        raise
+    if use_gzip:
+        with source:
+            return _json(_gzip(pieces(source.read_at, spans)), use_gzip=True)
+    response = _json(pieces(source.read_at, spans), length, use_gzip=False)
+    response.call_on_close(source.close)  # once sent (the slices are read while sending)
+    return response

@@ -1,7 +1,7 @@
-"""The seat map's JSON, written straight from database rows: 100,000 seats in about a tenth of a second.
+"""The seat map's JSON, written straight from database rows: 100,000 seats encoded in a tenth of a second.
 
 The bytes are exactly those of `orjson.dumps({"event_id": ..., "seats": [seat_json(seat), ...]})`
-for an anonymous viewer (tests/unit/test_seat_map_json.py holds the two together), but no dict is
+(presenters.seat_json; tests/api/test_seat_map_json.py holds the two together), but no dict is
 made per seat: each seat is one bytes template filled with its values, and the values that repeat
 across seats (a row's name, a section, a category, a price, a coordinate) are encoded once per map.
 A viewer's own holds are added afterwards (`with_holds`), so the anonymous map serves everyone.
