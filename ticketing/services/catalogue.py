@@ -288,7 +288,7 @@ _MAP_COLUMNS = tuple(
 
 
 def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int):
-    """The event's seats by id as plain tuples of the map's columns, in chunks of `chunk_size` read
+    """The event's seats by id as plain rows of the map's columns, in chunks of `chunk_size` read
     from a server-side cursor (memory stays flat however big the event). No ORM, no visibility rule:
     the caller has checked that the viewer may see the event."""
     query = select(*_MAP_COLUMNS).where(_SEATS.c.event_id == event_id).order_by(_SEATS.c.id)
