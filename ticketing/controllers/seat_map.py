@@ -33,6 +33,7 @@ from .seat_map_json import encode_map, pieces, prefix_length, with_holds
 
 _CHUNK = 5_000  # seats read from the database at a time
 _GZIP_LEVEL = 5  # a 100,000-seat map: 18 MB of JSON, 0.9 MB gzipped, in about 60 ms
+_FILE_BLOCK = 1 << 20  # read at a time where the server cannot sendfile (TLS in gunicorn, tests)
 
 
 def map_cache(app) -> MapCache:
@@ -135,7 +136,8 @@ def _from_file(found: StoredMap, event_id: int, holds: list, *, use_gzip: bool) 
             spans, length = with_holds(found.ids, found.ends, prefix_length(event_id), length, source.read_at, holds)
     if len(spans) <= 1:  # nothing of the viewer's in this map: the file's own bytes
         source = found.open(gzipped=use_gzip)
-        return _json(wrap_file(request.environ, source), source.length, use_gzip=use_gzip, passthrough=True)
+        body = wrap_file(request.environ, source, buffer_size=_FILE_BLOCK)
+        return _json(body, source.length, use_gzip=use_gzip, passthrough=True)
     source = found.open(gzipped=False)
     if use_gzip:
         with source:
