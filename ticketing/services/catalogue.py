@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -266,6 +267,7 @@ def get_seat(*, seat_id: int, now: datetime, viewer_id: int | None) -> SeatView 
 
 
 _SEATS = Seat.__table__
+_CURSORS = itertools.count()  # names of the map's server-side cursors
 # The seat map's columns, in the order controllers.seat_map_json reads them.
 _MAP_COLUMNS = tuple(
     _SEATS.c[name]
@@ -294,8 +296,19 @@ def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_siz
     query = select(*_MAP_COLUMNS).where(_SEATS.c.event_id == event_id).order_by(_SEATS.c.id)
     if status is not None:
         query = query.where(status_filter(status, now))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # psycopg's own rows, from a named (server-side) cursor in the request's transaction: making
+        # SQLAlchemy rows of 100,000 seats takes longer than writing their JSON.
+        compiled = query.compile(dialect=connection.dialect)
+        cursor_name = f"seat_map_{next(_CURSORS)}"
+        with connection.connection.dbapi_connection.cursor(name=cursor_name) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(chunk_size):
+                yield rows
+        return
     query = query.execution_options(stream_results=True, max_row_buffer=chunk_size)
-    yield from db.session.connection().execute(query).partitions(chunk_size)
+    yield from connection.execute(query).partitions(chunk_size)
 
 
 def viewer_holds(*, event_id: int, viewer_id: int, now: datetime) -> list[tuple[int, datetime]]:
