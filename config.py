@@ -275,6 +275,18 @@ class Settings:
         20,
         "held change-feed requests one client address may have open in each worker process; more: 429",
     )
+    seat_map_cache_mb: int = setting(
+        whole(0, 4096),
+        32,
+        "megabytes of built seat maps kept (the latest of each event and filter), as files shared by the "
+        "host's workers (SEAT_MAP_DIR) or else in each worker's memory; 0: every map is built for its request",
+    )
+    seat_map_dir: str | None = setting(
+        TEXT,
+        None,
+        "directory where the worker processes of a host share the seat maps they build (private to the "
+        "server's user); unset: ticketing-seat-maps-<uid> in /dev/shm, or in the temporary directory",
+    )
     metrics_token: str | None = setting(
         TEXT, None, "the Bearer token GET /metrics requires; unset: /metrics is open to anyone", secret=True
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import psycopg
 import pytest
@@ -15,6 +18,9 @@ from ticketing.extensions import db
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing_test")
 JWT_TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-signing"
+# The seat maps the apps of this test run share (SEAT_MAP_DIR), removed when the run ends.
+SEAT_MAP_DIR = tempfile.mkdtemp(prefix="ticketing-test-seat-maps-")
+atexit.register(shutil.rmtree, SEAT_MAP_DIR, ignore_errors=True)
 
 
 def base_config(database_url: str, **overrides) -> dict:
@@ -24,6 +30,7 @@ def base_config(database_url: str, **overrides) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "JWT_SECRET_KEY": JWT_TEST_SECRET,
+        "SEAT_MAP_DIR": SEAT_MAP_DIR,
     }
     config.update(overrides)
     return config

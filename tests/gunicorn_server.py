@@ -43,6 +43,7 @@ class Server:
             "APP_ENV": "testing",
             "DATABASE_URL": database_url,
             "JWT_SECRET_KEY": JWT_TEST_SECRET,
+            "SEAT_MAP_DIR": str(log_path.parent / "seat-maps"),  # the test's own, not the host's
             **{name: str(value) for name, value in settings.items()},
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -265,14 +266,73 @@ def get_seat(*, seat_id: int, now: datetime, viewer_id: int | None) -> SeatView 
     return seat_view(row, now)
 
 
-def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int, viewer_id: int | None):
-    """The event's seats by id as plain rows (the seat view's columns, as stored), in chunks of
-    `chunk_size`: memory stays flat however big the event."""
-    query = _seats_query(now=now, event_id=event_id, status=status, viewer_id=viewer_id)
-    result = db.session.execute(query.execution_options(yield_per=chunk_size))
-    yield from result.partitions()
+_SEATS = Seat.__table__
+_CURSORS = itertools.count()  # names of the map's server-side cursors
+# The seat map's columns, in the order controllers.seat_map_json reads them.
+_MAP_COLUMNS = tuple(
+    _SEATS.c[name]
+    for name in (
+        "id",
+        "label",
+        "row",
+        "number",
+        "price_cents",
+        "status",
+        "locked_until",
+        "order_id",
+        "section",
+        "category",
+        "accessible",
+        "x",
+        "y",
+    )
+)
 
 
-def map_version(*, event_id: int, now: datetime) -> str | None:
-    """The event's seat-map version at `now` (see services.versions), or None for no such event."""
-    return versions.map_version(db.session, event_id=event_id, now=now)
+def seat_map_rows(*, event_id: int, status: str | None, now: datetime, chunk_size: int):
+    """The event's seats by id as plain rows of the map's columns, in chunks of `chunk_size` read
+    from a server-side cursor (memory stays flat however big the event). No ORM, no visibility rule:
+    the caller has checked that the viewer may see the event."""
+    query = select(*_MAP_COLUMNS).where(_SEATS.c.event_id == event_id).order_by(_SEATS.c.id)
+    if status is not None:
+        query = query.where(status_filter(status, now))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # psycopg's own rows, from a named (server-side) cursor in the request's transaction: making
+        # SQLAlchemy rows of 100,000 seats takes longer than writing their JSON.
+        compiled = query.compile(dialect=connection.dialect)
+        cursor_name = f"seat_map_{next(_CURSORS)}"
+        with connection.connection.dbapi_connection.cursor(name=cursor_name) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(chunk_size):
+                yield rows
+        return
+    query = query.execution_options(stream_results=True, max_row_buffer=chunk_size)
+    yield from connection.execute(query).partitions(chunk_size)
+
+
+def viewer_holds(*, event_id: int, viewer_id: int, now: datetime) -> list[tuple[int, datetime]]:
+    """(seat id, locked_until) of the event's seats the viewer holds at `now`, by id."""
+    query = (
+        select(_SEATS.c.id, _SEATS.c.locked_until)
+        .where(_SEATS.c.holder_id == viewer_id, _SEATS.c.event_id == event_id, live_lock(now))
+        .order_by(_SEATS.c.id)
+    )
+    return [(row.id, row.locked_until) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class MapState:
+    version: str
+    visible: bool
+
+
+def map_state(*, event_id: int, now: datetime, viewer_id: int | None) -> MapState | None:
+    """The event's seat-map version at `now` (see services.versions) and whether the viewer may see
+    the event, in one statement (two for a draft: the viewer's membership); None: no such event."""
+    found = versions.map_version(db.session, event_id=event_id, now=now)
+    if found is None:
+        return None
+    version, status, organization_id = found
+    visible = can_see(db.session, user_id=viewer_id, status=status, organization_id=organization_id)
+    return MapState(version=version, visible=visible)

@@ -78,8 +78,9 @@ def events_with_run_out_holds(session: Session, event_ids: list[int], now: datet
     return list(session.scalars(query))
 
 
-def map_version(session: Session, *, event_id: int, now: datetime) -> str | None:
-    """The event's seat-map version at `now`, or None when there is no such event.
+def map_version(session: Session, *, event_id: int, now: datetime) -> tuple[str, str, int | None] | None:
+    """The event's seat-map version at `now` with the event's status and organization (who may see
+    it), or None when there is no such event.
 
     "<event created, µs>.<newest stamp below the cursor>.<digest of the seats stamped at or above
     it>.<holds run out but still stored>". Every committed change either raises the newest stamp
@@ -98,14 +99,23 @@ def map_version(session: Session, *, event_id: int, now: datetime) -> str | None
         _SEATS, and_(_SEATS.c.event_id == _EVENTS.c.id, _SEATS.c.changed_in >= snapshot_cursor(session))
     )
     rows = session.execute(
-        select(_EVENTS.c.created_at, newest_settled, run_out, _SEATS.c.id, _SEATS.c.changed_in)
+        select(
+            _EVENTS.c.created_at,
+            newest_settled,
+            run_out,
+            _EVENTS.c.status,
+            _EVENTS.c.organization_id,
+            _SEATS.c.id,
+            _SEATS.c.changed_in,
+        )
         .select_from(unsettled)
         .where(_EVENTS.c.id == event_id)
         .order_by(_SEATS.c.id)
     ).all()
     if not rows:
         return None
-    created_at, newest, run_out_count = rows[0][:3]
+    created_at, newest, run_out_count, status, organization_id = rows[0][:5]
     recent = ",".join(f"{row.id}:{row.changed_in}" for row in rows if row.id is not None)
     digest = hashlib.blake2b(recent.encode(), digest_size=6).hexdigest() if recent else "0"
-    return f"{int(created_at.timestamp() * 1_000_000)}.{int(newest)}.{digest}.{int(run_out_count)}"
+    version = f"{int(created_at.timestamp() * 1_000_000)}.{int(newest)}.{digest}.{int(run_out_count)}"
+    return version, status, organization_id
