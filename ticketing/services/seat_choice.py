@@ -34,6 +34,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
+from typing import NamedTuple
 
 # Which rule of the contract gave the answer.
 STEP_TOGETHER = 1  # adjacent in one row, no orphan left
@@ -41,9 +42,8 @@ STEP_TOGETHER_ORPHANS_ALLOWED = 2  # adjacent in one row, leaves an orphan
 STEP_APART = 3  # the nearest free seats, anywhere (only with together=False)
 
 
-@dataclass(frozen=True, slots=True)
-class SeatCandidate:
-    """One seat of a row as the choice sees it."""
+class SeatCandidate(NamedTuple):
+    """One seat of a row as the choice sees it (a named tuple: a request builds hundreds of them)."""
 
     id: int
     section: str
