@@ -144,6 +144,8 @@ def main() -> None:
         response = ask(client, event_id, headers, 2 + index % 3)
         profile.disable()
         give_back(client, response, headers)
+    if os.environ.get("PROFILE_DUMP"):
+        profile.dump_stats(os.environ["PROFILE_DUMP"])
     pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
     pstats.Stats(profile).sort_stats("tottime").print_stats(20)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import DateTime, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,7 @@ from .seat_choice import (
 Clock = Callable[[], datetime]
 ATTEMPTS = 12  # holds tried per request before `503 busy` (each one lost to competitors)
 CANDIDATES = 4  # blocks offered to one hold: the choice, and the next ones should competitors take it
-BATCH_SEATS = 400  # seats of layout (free or not) in the first read of the nearest rows
+BATCH_SEATS = 1_000  # seats of layout (free or not) in the first read of the nearest rows
 
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
@@ -142,7 +142,10 @@ def hold_best_available(
     """
     with write_transaction() as session:
         now = clock()
-        event = session.execute(_event_query(event_id=event_id, user_id=user_id, now=now, limits=limits)).first()
+        event = session.execute(
+            _EVENT_QUERIES[bool(limits.address)],
+            {"event_id": event_id, "user_id": user_id, "now": now, "address": limits.address},
+        ).first()
         if event is None:
             raise EventNotFoundError()
         require_on_sale_row(session, event, user_id=user_id, now=now, hidden=EventNotFoundError())
@@ -164,11 +167,15 @@ def hold_best_available(
     return HeldBlock(seats=[seat_view(seat, now) for seat in held], locked_until=until, step=choice.step)
 
 
-def _event_query(*, event_id: int, user_id: int, now: datetime, limits: HoldLimits):
+def _event_query(*, with_address: bool):
     """One read of the event: what says whether it sells to the user, and the holds the user and
-    their address have of it (a snapshot: `ledger.hold_free` counts again, exactly, as it holds)."""
+    their address have of it (a snapshot: `ledger.hold_free` counts again, exactly, as it holds).
+    Built once (`_EVENT_QUERIES`): building a statement costs more than running it."""
+    event_id, user_id, now = bindparam("event_id"), bindparam("user_id"), bindparam("now", type_=DateTime())
     by_address = (
-        ledger.live_address_holds(address=limits.address, event_id=event_id, now=now) if limits.address else literal(0)
+        ledger.live_address_holds(address=bindparam("address"), event_id=event_id, now=now)
+        if with_address
+        else literal(0)
     )
     return select(
         _EVENTS.c.venue_id,
@@ -181,6 +188,9 @@ def _event_query(*, event_id: int, user_id: int, now: datetime, limits: HoldLimi
         ledger.live_holds(user_id=user_id, event_id=event_id, now=now).label("held"),
         by_address.label("by_address"),
     ).where(_EVENTS.c.id == event_id)
+
+
+_EVENT_QUERIES = {with_address: _event_query(with_address=with_address) for with_address in (False, True)}
 
 
 def _choose_and_hold(
@@ -415,23 +425,29 @@ def _free_seats(
     return candidates
 
 
+def store_geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
+    """Measure the geometry of a new event's seats and store it (`event_geometries`), in the transaction
+    that made them: best available never measures it while buyers wait (a GROUP BY over the seats)."""
+    geometry = _measure_geometry(session, event_id=event_id, venue_id=venue_id)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(_GEOMETRIES)
+        .values(event_id=event_id, geometry=geometry.to_json())
+        .on_conflict_do_nothing(index_elements=[_GEOMETRIES.c.event_id])
+    )
+    return geometry
+
+
 def _event_geometry(session: Session, *, event_id: int, venue_id: int | None, cache: GeometryCache | None) -> Geometry:
-    """The event's geometry: from the worker's cache, else as stored (`event_geometries`), else measured
-    from its seats and stored for every worker (once per event: the seats' places never change)."""
+    """The event's geometry: from the worker's cache, else as stored (`event_geometries`, written when the
+    event was made), else (an event made before that table) measured now and stored for every worker."""
     geometry = cache.get(event_id) if cache is not None else None
     if geometry is not None:
         return geometry
     stored = session.execute(select(_GEOMETRIES.c.geometry).where(_GEOMETRIES.c.event_id == event_id)).scalar()
-    if stored is not None:
-        geometry = Geometry.from_json(stored)
-    else:
-        geometry = _measure_geometry(session, event_id=event_id, venue_id=venue_id)
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(
-            dialect.insert(_GEOMETRIES)
-            .values(event_id=event_id, geometry=geometry.to_json())
-            .on_conflict_do_nothing(index_elements=[_GEOMETRIES.c.event_id])
-        )
+    geometry = Geometry.from_json(stored) if stored is not None else None
+    if geometry is None:
+        geometry = store_geometry(session, event_id=event_id, venue_id=venue_id)
     if cache is not None:
         cache.put(event_id, geometry)
     return geometry
