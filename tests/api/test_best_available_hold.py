@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 
 from ticketing.database import write_transaction
 from ticketing.extensions import db
-from ticketing.models import LOCKED, EventGeometry, Seat, utcnow
+from ticketing.models import AVAILABLE, LOCKED, SEAT_STATUSES, EventGeometry, Seat, effective_status, utcnow
 from ticketing.services import best_available, ledger
 from ticketing.services.ledger import HoldLimits
 
@@ -155,3 +155,35 @@ def test_the_answer_is_what_the_schema_would_dump(api):
     body = body.get_json()
     assert BestAvailableResult().dump(body) == body
     assert not BestAvailableResult().validate(body)
+
+
+def test_a_seat_is_held_exactly_when_the_models_rule_says_it_is_free(app, api):
+    """The PostgreSQL function restates models/seat.py's rule in SQL: both must agree on every state."""
+    now = utcnow().replace(microsecond=0)
+    cases = [
+        (status, locked_until)
+        for status in SEAT_STATUSES
+        for locked_until in (None, now - timedelta(seconds=1), now, now + timedelta(seconds=1))
+    ]
+    event = api.seed(rows="A", per_row=len(cases))
+    owner, buyer = api.user(), api.user()
+    with app.app_context(), write_transaction() as session:
+        for seat_id, (status, locked_until) in zip(event["seat_ids"], cases, strict=True):
+            holder = owner["id"] if status == LOCKED else None
+            values = {"status": status, "locked_until": locked_until, "holder_id": holder}
+            session.execute(update(Seat).where(Seat.id == seat_id).values(**values))
+    limits = HoldLimits(per_user=100, per_address=100, address=None)
+    for seat_id, (status, locked_until) in zip(event["seat_ids"], cases, strict=True):
+        with app.app_context(), write_transaction() as session:
+            outcome = ledger.hold_free(
+                session,
+                [[seat_id]],
+                event_id=event["id"],
+                user_id=buyer["id"],
+                until=now + timedelta(minutes=1),
+                now=now,
+                limits=limits,
+            )
+        free = effective_status(status, locked_until, now) == AVAILABLE
+        assert bool(outcome.held) == free, (status, locked_until)
+        assert outcome.taken == (set() if free else {seat_id})

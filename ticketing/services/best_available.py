@@ -29,8 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, bindparam, func, literal, select, tuple_
+from sqlalchemy import DateTime, Text, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from .. import metrics
@@ -372,13 +373,38 @@ def _number(seat: SeatCandidate) -> int:
     return seat.number
 
 
-# PostgreSQL: one index scan per row (a row-value IN list would only use the index's section column).
-_FREE_SEATS_OF_ROWS = """
-SELECT s.id, s.section, s.row, s.number, s.x, s.y, s.category, s.accessible
-  FROM unnest(%(sections)s::text[], %(rows)s::text[]) AS r(section, row)
-  JOIN seats AS s ON s.event_id = %(event_id)s AND s.section = r.section AND s.row = r.row
- WHERE s.status = 'available' OR (s.status = 'locked' AND (s.locked_until IS NULL OR s.locked_until <= %(now)s))
-"""
+def _free_seats_of_rows_query():
+    """PostgreSQL's read of the free seats of some rows: the rows as two arrays joined to the seats, so
+    that each row is one scan of the (event, section, row, number) index (a row-value IN list would
+    use the index's section column only). Built once, with parameters."""
+    rows = (
+        func.unnest(bindparam("sections", type_=ARRAY(Text)), bindparam("rows", type_=ARRAY(Text)))
+        .table_valued("section", "row")
+        .render_derived(name="wanted")
+    )
+    return (
+        select(
+            _SEATS.c.id,
+            _SEATS.c.section,
+            _SEATS.c.row,
+            _SEATS.c.number,
+            _SEATS.c.x,
+            _SEATS.c.y,
+            _SEATS.c.category,
+            _SEATS.c.accessible,
+        )
+        .select_from(rows)
+        .join(
+            _SEATS,
+            (_SEATS.c.event_id == bindparam("event_id"))
+            & (_SEATS.c.section == rows.c.section)
+            & (_SEATS.c.row == rows.c.row),
+        )
+        .where(status_filter(AVAILABLE, bindparam("now", type_=DateTime())))
+    )
+
+
+_FREE_SEATS_OF_ROWS = _free_seats_of_rows_query()
 
 
 def _free_seats(
@@ -394,7 +420,7 @@ def _free_seats(
             "event_id": event_id,
             "now": now,
         }
-        found = connection.exec_driver_sql(_FREE_SEATS_OF_ROWS, params).all()
+        found = connection.execute(_FREE_SEATS_OF_ROWS, params).all()
     else:
         query = select(
             _SEATS.c.id,
