@@ -6,7 +6,7 @@ One write transaction per request, which never locks the event, nor any seat whi
    address) hold already, so that a request past a limit is refused before anything is chosen;
 2. one indexed read of the free seats of the rows nearest the focal point (no row lock), more rows
    only when the choice needs them;
-3. the choice in Python (`seat_choice.choose_seats_nearest_first`), and with it the next choices
+3. the choice in Python (`seat_choice.choose_blocks_nearest_first`), and with it the next choices
    in case competitors are taking the first (each made as if the blocks before it were taken);
 4. `ledger.hold_free` holds the first of these blocks that is wholly free: it locks the user's row
    (exact per-user limit), skips seats another request is taking right now instead of waiting for
@@ -47,7 +47,7 @@ from .seat_choice import (
     Choice,
     SeatCandidate,
     SeatRequest,
-    choose_seats_nearest_first,
+    choose_blocks_nearest_first,
     orphans_created,
     row_bound,
 )
@@ -254,16 +254,23 @@ def _choose_and_hold(
 def _candidates(
     free: _FreeRows, passed_over: set[int], request: SeatRequest, geometry: Geometry, *, no_orphans: bool
 ) -> list[Choice]:
-    """The choice without the passed-over seats, then the next ones, each without the blocks before it."""
-    candidates: list[Choice] = []
-    left_out = set(passed_over)
-    while len(candidates) < CANDIDATES:
-        choice = _choose(free, left_out, request, geometry, no_orphans=no_orphans)
-        if choice is None:
-            break
-        candidates.append(choice)
-        left_out.update(choice.seat_ids)
-    return candidates
+    """The choice without the passed-over seats, then the next ones, each as if the blocks before it
+    were taken (`seat_choice.choose_blocks_nearest_first`: one scan, rows rescanned only where a block
+    was taken). On an event that refuses orphans (`no_orphan_seats`) only choices that leave none are
+    offered (step 2 is skipped, step 3 must leave none), since an order of any other would be refused
+    at checkout."""
+    if no_orphans:
+        request = replace(request, orphans_allowed=False)
+    choices = choose_blocks_nearest_first(free.nearest_first(passed_over), request, geometry.focal_point, CANDIDATES)
+    if no_orphans:
+        left_out = set(passed_over)
+        for index, choice in enumerate(choices):
+            if choice.step == STEP_APART:
+                seats = [seat for seat in free.read_so_far() if seat.id not in left_out]
+                if orphans_created(seats, choice.seat_ids):
+                    return choices[:index]
+            left_out.update(choice.seat_ids)
+    return choices
 
 
 def _refuse_past_limits(*, held: int, by_address: int, count: int, limits: HoldLimits) -> None:
@@ -303,23 +310,9 @@ def _nothing_fits(request: SeatRequest) -> str:
     return f"There are not {what}{together} free right now."
 
 
-def _choose(free: _FreeRows, passed_over: set[int], request: SeatRequest, geometry: Geometry, *, no_orphans: bool):
-    """The contract's choice. On an event that refuses orphans (`no_orphan_seats`) only a choice that
-    leaves none is offered (step 2 is skipped, step 3 must leave none), since an order of any other
-    would be refused at checkout."""
-    if no_orphans:
-        request = replace(request, orphans_allowed=False)
-    choice = choose_seats_nearest_first(free.nearest_first(passed_over), request, geometry.focal_point)
-    if choice is not None and no_orphans and choice.step == STEP_APART:
-        seats = [seat for seat in free.read_so_far() if seat.id not in passed_over]
-        if orphans_created(seats, choice.seat_ids):
-            return None
-    return choice
-
-
 class _FreeRows:
     """The free seats of an event's rows, read from the database nearest rows first, in batches, as
-    the choice asks for them (seat_choice.choose_seats_nearest_first stops at the first row whose
+    the choice asks for them (seat_choice.choose_blocks_nearest_first stops at the first row whose
     bound is beyond the best block found: usually the first batch). Rows read are kept for the
     request's further choices until `forget()`."""
 
