@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from sqlalchemy import DateTime, Text, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,6 +61,7 @@ BATCH_SEATS = 1_000  # seats of layout (free or not) in the first read of the ne
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
 _GEOMETRIES = EventGeometry.__table__
+_NUMBER = attrgetter("number")
 
 
 @dataclass(frozen=True)
@@ -357,13 +359,9 @@ class _FreeRows:
             by_row[(seat.section, seat.row)].append(seat)
         for bound, section, name, _count in batch:
             seats = by_row[(section, name)]
-            seats.sort(key=_number)
+            seats.sort(key=_NUMBER)
             self.read.append((bound, seats))
         return True
-
-
-def _number(seat: SeatCandidate) -> int:
-    return seat.number
 
 
 def _free_seats_of_rows_query():

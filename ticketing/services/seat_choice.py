@@ -235,13 +235,15 @@ def choose_blocks_nearest_first(
             scanned.append(entry)
             if entry[1] is not None and (best_clean is None or _block_order(entry[1]) < _block_order(best_clean)):
                 best_clean = entry[1]
-        if best_clean is not None:
-            choice = _block_choice(STEP_TOGETHER, best_clean, count)
+        block = best_clean  # the candidate tuple of a block of one row (steps 1 and 2), else None
+        if block is not None:
+            choice = _block_choice(STEP_TOGETHER, block, count)
         else:  # no orphan-free block in any row: every row has been scanned
-            best_orphaned = min((entry[2] for entry in scanned if entry[2] is not None), key=_block_order, default=None)
-            if best_orphaned is not None and request.orphans_allowed:
-                choice = _block_choice(STEP_TOGETHER_ORPHANS_ALLOWED, best_orphaned, count)
+            block = min((entry[2] for entry in scanned if entry[2] is not None), key=_block_order, default=None)
+            if block is not None and request.orphans_allowed:
+                choice = _block_choice(STEP_TOGETHER_ORPHANS_ALLOWED, block, count)
             elif not request.together:
+                block = None
                 choice = _choose_apart([entry[0] for entry in scanned], request, focal_x, focal_y)
             else:
                 choice = None
@@ -250,9 +252,10 @@ def choose_blocks_nearest_first(
         choices.append(choice)
         chosen = set(choice.seat_ids)
         taken |= chosen
-        for index, entry in enumerate(scanned):
+        for index, entry in enumerate(scanned):  # scan again the rows the choice took seats of
             row = entry[0]
-            if any(seat.id in chosen for seat in row.free):
+            touched = row.free is block[5] if block is not None else not chosen.isdisjoint(s.id for s in row.free)
+            if touched:
                 scanned[index] = scan(
                     _Row(row.row_index, row.section, row.name, [s for s in row.free if s.id not in chosen])
                 )
