@@ -8,9 +8,12 @@ gunicorn runs as production does (`gunicorn -c gunicorn.conf.py`, bench/run.py's
 (BENCH_DATABASE_URL). Each event is made as an organizer makes one (`flask import-venue`, then
 `POST /organizations/<id>/events` and publish); half its seats are then marked sold at random
 directly in the database. Each of the 16 buyers asks `--requests` times for 2 to 4 seats together and
-gives them back right after (the release is not timed), so the event stays half sold throughout. The
-buyers run in this process, on the same machine as the server: the figures include their share of
-the CPU. Prints each event's p50, p99, requests/s and answers; exits 1 on any 5xx.
+gives them back right after (the release is not timed), so the event stays half sold throughout:
+with `--release database` (the default) by one UPDATE from this process, so that the server serves
+the asks alone, as in the scenario measured; with `--release api` by `DELETE /seats/<id>/lock` for
+each seat, so that the server also serves 2 to 4 releases per ask. The buyers run in this process,
+on the same machine as the server: the figures include their share of the CPU. Prints each event's
+p50, p99, requests/s and answers; exits 1 on any 5xx.
 """
 
 from __future__ import annotations
@@ -86,10 +89,8 @@ def make_event(base: str, token: str, organization_id: int, name: str, layout: d
 def sell_half(event_id: int) -> int:
     """Mark half the event's free seats sold, at random (set-up only: straight to the database)."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    url = make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as connection:
+    with psycopg.connect(database_url(), autocommit=True) as connection:
         connection.execute("SELECT setseed(0.16)")
         sold = connection.execute(
             "UPDATE seats SET status = 'booked' WHERE event_id = %s AND status = 'available' AND random() < 0.5",
@@ -99,8 +100,22 @@ def sell_half(event_id: int) -> int:
     return sold
 
 
-def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> dict:
+RELEASE = (
+    "UPDATE seats SET status = 'available', holder_id = NULL, locked_until = NULL, order_id = NULL,"
+    " held_from = NULL WHERE id = ANY(%s)"
+)
+
+
+def database_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def measure(base: str, event_id: int, tokens: list[str], requests_each: int, release: str = "database") -> dict:
     """Every buyer asks `requests_each` times (2 to 4 seats) and releases what it got; timings of the asks."""
+    import psycopg
+
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     counts: dict[int, int] = {}
@@ -111,6 +126,7 @@ def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> 
         rng = random.Random(index)
         headers = {"Authorization": f"Bearer {tokens[index]}", "Content-Type": "application/json"}
         connection = HTTPConnection(host, int(port), timeout=60)
+        database = psycopg.connect(database_url(), autocommit=True) if release == "database" else None
         start.wait()
         for _ in range(requests_each):
             body = json.dumps({"count": rng.randint(2, 4)})
@@ -122,11 +138,15 @@ def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> 
             with record:
                 latencies.append(elapsed)
                 counts[answer.status] = counts.get(answer.status, 0) + 1
-            if answer.status == 200:
+            if answer.status == 200 and database is not None:
+                database.execute(RELEASE, ([seat["id"] for seat in json.loads(payload)["seats"]],))
+            elif answer.status == 200:
                 for seat in json.loads(payload)["seats"]:
                     connection.request("DELETE", f"/seats/{seat['id']}/lock", headers=headers)
                     connection.getresponse().read()
         connection.close()
+        if database is not None:
+            database.close()
 
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
@@ -145,6 +165,12 @@ def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=25, help="asks per buyer per event")
+    parser.add_argument(
+        "--release",
+        choices=("database", "api"),
+        default="database",
+        help="give the seats back by one UPDATE from here (default), or by DELETE /seats/<id>/lock each",
+    )
     args = parser.parse_args()
     log(f"database {DATABASE_URL}")
     fresh_database()
@@ -163,7 +189,7 @@ def main() -> int:
             event_id, seat_count = make_event(server.url, organizer, organization_id, name, layout)
             sold = sell_half(event_id)
             log(f"{name}: event {event_id}, {seat_count} seats, {sold} sold at random")
-            result = measure(server.url, event_id, tokens, args.requests)
+            result = measure(server.url, event_id, tokens, args.requests, args.release)
             log(
                 f"  {result['requests']} asks by {BUYERS} buyers at once: p50 {result['p50_ms']:.1f} ms, "
                 f"p99 {result['p99_ms']:.1f} ms, {result['rps']:.0f} asks/s, answers {result['counts']}"
@@ -172,7 +198,7 @@ def main() -> int:
             results.append((name, result))
     finally:
         server.stop()
-    log("\nbest available, 16 buyers at once, half the seats sold")
+    log(f"\nbest available, 16 buyers at once, half the seats sold, seats given back by {args.release}")
     log(f"{'event':<24}{'p50 ms':>10}{'p99 ms':>10}{'asks/s':>10}")
     for name, result in results:
         log(f"{name:<24}{result['p50_ms']:>10.1f}{result['p99_ms']:>10.1f}{result['rps']:>10.0f}")
