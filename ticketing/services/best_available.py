@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from operator import attrgetter
 
 from sqlalchemy import DateTime, Text, bindparam, func, literal, select, tuple_
@@ -80,6 +81,14 @@ class Geometry:
     # the distance from the focal point to the box around all its seats (seat_choice.row_bound), so
     # no block of the row is nearer, whatever is free.
     rows: tuple[tuple[float, str, str, int], ...] = ()
+
+    @cached_property
+    def rows_by_section(self) -> dict[str, tuple[tuple[float, str, str, int], ...]]:
+        """`rows` of each section, nearest first (a request for one section reads only its rows)."""
+        by_section: dict[str, list] = {}
+        for row in self.rows:
+            by_section.setdefault(row[1], []).append(row)
+        return {section: tuple(rows) for section, rows in by_section.items()}
 
     def to_json(self) -> str:
         rows = [
@@ -320,7 +329,7 @@ class _FreeRows:
 
     def __init__(self, session: Session, *, event_id: int, geometry: Geometry, section: str | None, now: datetime):
         self.session, self.event_id, self.geometry, self.now = session, event_id, geometry, now
-        self.order = [row for row in geometry.rows if section is None or row[1] == section]
+        self.order = geometry.rows if section is None else geometry.rows_by_section.get(section, ())
         self.read: list[tuple[float, list[SeatCandidate]]] = []
 
     def forget(self) -> None:
