@@ -80,11 +80,11 @@ def give_back(client, response, headers: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--asks", type=int, default=200)
-    parser.add_argument("--batch-seats", type=int, help="best_available.BATCH_SEATS (seats of the first read)")
+    parser.add_argument("--batch-rows", type=int, help="best_available.BATCH_ROWS (rows of the first read)")
     parser.add_argument("--no-profile", action="store_true", help="skip cProfile")
     args = parser.parse_args()
-    if args.batch_seats:
-        best_available_service.BATCH_SEATS = args.batch_seats
+    if args.batch_rows:
+        best_available_service.BATCH_ROWS = args.batch_rows
     create_postgres_database(URL)
     migrate(URL)
     config = base_config(URL, MAX_SEATS_PER_USER=100, MAX_HOLDS_PER_ADDRESS=400_000, LOG_LEVEL="WARNING")
