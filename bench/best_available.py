@@ -8,9 +8,15 @@ gunicorn runs as production does (`gunicorn -c gunicorn.conf.py`, bench/run.py's
 (BENCH_DATABASE_URL). Each event is made as an organizer makes one (`flask import-venue`, then
 `POST /organizations/<id>/events` and publish); half its seats are then marked sold at random
 directly in the database. Each of the 16 buyers asks `--requests` times for 2 to 4 seats together and
-gives them back right after (the release is not timed), so the event stays half sold throughout. The
-buyers run in this process, on the same machine as the server: the figures include their share of
-the CPU. Prints each event's p50, p99, requests/s and answers; exits 1 on any 5xx.
+gives them back right after (the release is not timed), so the event stays half sold throughout:
+with `--release database` (the default) by one UPDATE from this process, so that the server serves
+the asks alone, as in the scenario measured; with `--release api` by `DELETE /seats/<id>/lock` for
+each seat, so that the server also serves 2 to 4 releases per ask. The buyers run in this process,
+on the same machine as the server: the figures include their share of the CPU. With `--release
+database`, the ceiling app (bench/ceiling_app.py, issue 17's yardstick) then serves the same 16 buyers
+locking random free seats of the 100,000-seat event, one each, given back the same way, so that the
+asks/s can be read as a ratio to its locks/s measured in the same run. Prints each event's p50, p99,
+requests/s and answers, and the ratio; exits 1 on any 5xx.
 """
 
 from __future__ import annotations
@@ -86,10 +92,8 @@ def make_event(base: str, token: str, organization_id: int, name: str, layout: d
 def sell_half(event_id: int) -> int:
     """Mark half the event's free seats sold, at random (set-up only: straight to the database)."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    url = make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as connection:
+    with psycopg.connect(database_url(), autocommit=True) as connection:
         connection.execute("SELECT setseed(0.16)")
         sold = connection.execute(
             "UPDATE seats SET status = 'booked' WHERE event_id = %s AND status = 'available' AND random() < 0.5",
@@ -99,8 +103,24 @@ def sell_half(event_id: int) -> int:
     return sold
 
 
-def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> dict:
-    """Every buyer asks `requests_each` times (2 to 4 seats) and releases what it got; timings of the asks."""
+RELEASE = (
+    "UPDATE seats SET status = 'available', holder_id = NULL, locked_until = NULL, order_id = NULL,"
+    " held_from = NULL WHERE id = ANY(%s)"
+)
+
+
+def database_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def measure(base: str, tokens: list[str], requests_each: int, ask, release: str = "database") -> dict:
+    """Every buyer sends `requests_each` requests and gives back the seats each one held; timings of the
+    requests. `ask(rng)` gives a request's path and body (None: no body); its answer names the seats
+    held in `seats` (best available) or `seat` (a lock)."""
+    import psycopg
+
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     counts: dict[int, int] = {}
@@ -111,22 +131,31 @@ def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> 
         rng = random.Random(index)
         headers = {"Authorization": f"Bearer {tokens[index]}", "Content-Type": "application/json"}
         connection = HTTPConnection(host, int(port), timeout=60)
+        database = psycopg.connect(database_url(), autocommit=True) if release == "database" else None
         start.wait()
         for _ in range(requests_each):
-            body = json.dumps({"count": rng.randint(2, 4)})
+            path, body = ask(rng)
             began = time.perf_counter()
-            connection.request("POST", f"/events/{event_id}/best-available", body=body, headers=headers)
+            connection.request("POST", path, body=body, headers=headers)
             answer = connection.getresponse()
             payload = answer.read()
             elapsed = time.perf_counter() - began
             with record:
                 latencies.append(elapsed)
                 counts[answer.status] = counts.get(answer.status, 0) + 1
-            if answer.status == 200:
-                for seat in json.loads(payload)["seats"]:
-                    connection.request("DELETE", f"/seats/{seat['id']}/lock", headers=headers)
+            if answer.status != 200:
+                continue
+            answered = json.loads(payload)
+            held = [seat["id"] for seat in answered.get("seats") or [answered["seat"]]]
+            if database is not None:
+                database.execute(RELEASE, (held,))
+            else:
+                for seat_id in held:
+                    connection.request("DELETE", f"/seats/{seat_id}/lock", headers=headers)
                     connection.getresponse().read()
         connection.close()
+        if database is not None:
+            database.close()
 
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
@@ -137,14 +166,41 @@ def measure(base: str, event_id: int, tokens: list[str], requests_each: int) -> 
         "requests": len(latencies),
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
-        "rps": len(latencies) / wall,  # asks per second, the releases in between included in the time
+        "rps": len(latencies) / wall,  # requests per second, the releases in between included in the time
         "counts": counts,
     }
+
+
+def best_available_asks(event_id: int):
+    def ask(rng: random.Random) -> tuple[str, str]:
+        return f"/events/{event_id}/best-available", json.dumps({"count": rng.randint(2, 4)})
+
+    return ask
+
+
+def ceiling_locks(event_id: int):
+    """Locks of random free seats of the event, for the ceiling app (one seat each, no body)."""
+    import psycopg
+
+    with psycopg.connect(database_url(), autocommit=True) as connection:
+        query = "SELECT id FROM seats WHERE event_id = %s AND status = 'available'"
+        free = [row[0] for row in connection.execute(query, (event_id,))]
+
+    def ask(rng: random.Random) -> tuple[str, None]:
+        return f"/seats/{rng.choice(free)}/lock", None
+
+    return ask
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=25, help="asks per buyer per event")
+    parser.add_argument(
+        "--release",
+        choices=("database", "api"),
+        default="database",
+        help="give the seats back by one UPDATE from here (default), or by DELETE /seats/<id>/lock each",
+    )
     args = parser.parse_args()
     log(f"database {DATABASE_URL}")
     fresh_database()
@@ -163,7 +219,7 @@ def main() -> int:
             event_id, seat_count = make_event(server.url, organizer, organization_id, name, layout)
             sold = sell_half(event_id)
             log(f"{name}: event {event_id}, {seat_count} seats, {sold} sold at random")
-            result = measure(server.url, event_id, tokens, args.requests)
+            result = measure(server.url, tokens, args.requests, best_available_asks(event_id), args.release)
             log(
                 f"  {result['requests']} asks by {BUYERS} buyers at once: p50 {result['p50_ms']:.1f} ms, "
                 f"p99 {result['p99_ms']:.1f} ms, {result['rps']:.0f} asks/s, answers {result['counts']}"
@@ -172,10 +228,27 @@ def main() -> int:
             results.append((name, result))
     finally:
         server.stop()
-    log("\nbest available, 16 buyers at once, half the seats sold")
-    log(f"{'event':<24}{'p50 ms':>10}{'p99 ms':>10}{'asks/s':>10}")
+    ceiling = None
+    if args.release == "database":
+        # The ceiling app (bench/ceiling_app.py) under the same configuration and the same 16 buyers:
+        # one seat each, random free seats of the 100,000-seat event, given back the same way.
+        ceiling_server = Server([], app="ceiling_app:app")
+        try:
+            ceiling = measure(ceiling_server.url, tokens, args.requests, ceiling_locks(event_id), args.release)
+        finally:
+            ceiling_server.stop()
+        log(
+            f"ceiling app, locks of the 100,000-seat event by the same buyers: p50 {ceiling['p50_ms']:.1f} ms, "
+            f"p99 {ceiling['p99_ms']:.1f} ms, {ceiling['rps']:.0f} locks/s, answers {ceiling['counts']}"
+        )
+        failed |= any(status >= 500 for status in ceiling["counts"])
+    log(f"\nbest available, 16 buyers at once, half the seats sold, seats given back by {args.release}")
+    log(f"{'event':<24}{'p50 ms':>10}{'p99 ms':>10}{'asks/s':>10}" + (f"{'x ceiling':>12}" if ceiling else ""))
     for name, result in results:
-        log(f"{name:<24}{result['p50_ms']:>10.1f}{result['p99_ms']:>10.1f}{result['rps']:>10.0f}")
+        ratio = f"{result['rps'] / ceiling['rps']:>12.2f}" if ceiling else ""
+        log(f"{name:<24}{result['p50_ms']:>10.1f}{result['p99_ms']:>10.1f}{result['rps']:>10.0f}{ratio}")
+    if ceiling:
+        log(f"{'ceiling app (locks)':<24}{ceiling['p50_ms']:>10.1f}{ceiling['p99_ms']:>10.1f}{ceiling['rps']:>10.0f}")
     return 1 if failed else 0
 
 

@@ -244,7 +244,7 @@ def test_best_available_on_an_event_without_orphans_offers_only_blocks_that_leav
 @pytest.fixture
 def row_by_row(monkeypatch):
     """Read the free seats one row at a time (the first read is usually all a choice needs)."""
-    monkeypatch.setattr("ticketing.services.best_available.BATCH_SEATS", 1)
+    monkeypatch.setattr("ticketing.services.best_available.BATCH_ROWS", 1)
 
 
 def test_rows_read_one_by_one_give_the_same_answers(api, theatre, row_by_row):

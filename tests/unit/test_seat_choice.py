@@ -17,6 +17,7 @@ from ticketing.services.seat_choice import (
     Choice,
     SeatCandidate,
     SeatRequest,
+    choose_blocks_nearest_first,
     choose_seats,
     choose_seats_nearest_first,
     group_rows,
@@ -525,3 +526,43 @@ def test_without_orphans_allowed_the_answer_is_the_contracts_minus_step_two(rows
     else:
         assert choice is None or choice.step == STEP_APART
         assert choice is None or not request.together
+
+
+def _choices_one_by_one(rows, request, focal, how_many) -> list[Choice]:
+    """What `choose_blocks_nearest_first` must give: the choice again and again, each chosen block's
+    seats taken out of the rows."""
+    choices, taken = [], set()
+    for _ in range(how_many):
+        bounded = [
+            (bound, [seat for seat in row if seat.id not in taken])
+            for bound, row in sorted(((row_bound(row, focal), row) for row in rows), key=lambda bounded: bounded[0])
+        ]
+        choice = choose_seats_nearest_first(bounded, request, focal)
+        if choice is None:
+            break
+        choices.append(choice)
+        taken.update(choice.seat_ids)
+    return choices
+
+
+@PROPERTY_SETTINGS
+@given(venues(), requests(), focal_points, st.integers(1, 5), st.booleans())
+def test_the_next_choices_are_the_choice_again_without_the_blocks_before(rows, request, focal, how_many, orphans):
+    request = SeatRequest(**{**_fields(request), "orphans_allowed": orphans})
+    bounded = sorted(((row_bound(row, focal), row) for row in rows), key=lambda bounded_row: bounded_row[0])
+    assert choose_blocks_nearest_first(bounded, request, focal, how_many) == _choices_one_by_one(
+        rows, request, focal, how_many
+    )
+
+
+def _fields(request: SeatRequest) -> dict:
+    return {name: getattr(request, name) for name in SeatRequest.__dataclass_fields__}
+
+
+def test_the_next_choices_on_a_hand_made_row():
+    row = make_row(0, range(1, 11))
+    request = SeatRequest(count=2)
+    choices = choose_blocks_nearest_first([(row_bound(row, (5.5, 0.0)), row)], request, (5.5, 0.0), 4)
+    numbers = [[seat.number for seat in row if seat.id in choice.seat_ids] for choice in choices]
+    assert numbers == [[5, 6], [3, 4], [7, 8], [1, 2]]
+    assert [choice.step for choice in choices] == [STEP_TOGETHER] * 4

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
+import orjson
+from flask import Response, current_app
 
 from ..clock import current_clock, current_time
 from ..errors import InvalidRequestError
@@ -19,7 +20,9 @@ def _cache() -> service.GeometryCache:
     return current_app.extensions.setdefault("best_available_geometry", service.GeometryCache())
 
 
-def best_available(event_id: int, body: dict) -> dict:
+def best_available(event_id: int, body: dict) -> Response:
+    """The answer is built here with orjson (the dict is what BestAvailableResult would dump; a test
+    compares them), not by the schema layer."""
     user_id, now = current_user_id(), current_time()
     most = current_app.config["MAX_SEATS_PER_USER"]
     count, accessible = body["count"], body["accessible"]
@@ -45,8 +48,9 @@ def best_available(event_id: int, body: dict) -> dict:
     )
     labels = ", ".join(seat.label for seat in block.seats)
     noun = "Seat" if len(block.seats) == 1 else "Seats"
-    return {
+    body = {
         "message": f"{noun} {labels} locked until {iso(block.locked_until)}",
         "seats": [seat_json(seat, now=now, viewer_id=user_id) for seat in block.seats],
         "lock_expires_at": iso(block.locked_until),
     }
+    return Response(orjson.dumps(body), mimetype="application/json")

@@ -31,6 +31,7 @@ from .event import (
     PUBLIC_STATUSES,
     Event,
     EventCategory,
+    EventGeometry,
     is_on_sale,
 )
 from .order import (
@@ -132,6 +133,7 @@ __all__ = [
     "DoorState",
     "Event",
     "EventCategory",
+    "EventGeometry",
     "Membership",
     "Movement",
     "Order",

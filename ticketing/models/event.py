@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, false
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -46,6 +46,16 @@ class EventCategory(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     price_cents: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer, default=0)  # the order the organizer listed them in
+
+
+class EventGeometry(db.Model):
+    """What never changes about an event's seats for best available (services.best_available.Geometry
+    as JSON): measured from the seats once per event, then read by every worker."""
+
+    __tablename__ = "event_geometries"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    geometry: Mapped[str] = mapped_column(Text)
 
 
 def is_on_sale(

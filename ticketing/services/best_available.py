@@ -2,56 +2,69 @@
 
 One write transaction per request, which never locks the event, nor any seat while it chooses:
 
-1. the user's row is locked (row_locks: the user first), so the per-user limit is exact;
-2. one indexed read of the event's free seats: the candidates (no row lock);
-3. the block is chosen in Python (`seat_choice.choose_seats`);
-4. inside a savepoint, the chosen seats' rows are locked in ascending id order with SKIP LOCKED,
-   keeping only those still free: a seat another request is taking right now is passed over at
-   once (the choice is made again from the same read without it), and a seat a competitor took
-   since the read makes the seats be read again;
-5. the ledger's conditional UPDATE (`ledger.hold_free`) holds the block, all of it or none.
+1. one read of the event: whether it sells to the user, and how many seats the user (and their
+   address) hold already, so that a request past a limit is refused before anything is chosen;
+2. one indexed read of the free seats of the rows nearest the focal point (no row lock), more rows
+   only when the choice needs them;
+3. the choice in Python (`seat_choice.choose_blocks_nearest_first`), and with it the next choices
+   in case competitors are taking the first (each made as if the blocks before it were taken);
+4. `ledger.hold_free` holds the first of these blocks that is wholly free: it locks the user's row
+   (exact per-user limit), skips seats another request is taking right now instead of waiting for
+   them, and holds a block with one conditional UPDATE, all of it or none. On PostgreSQL that is
+   one statement (a function); on SQLite, which serialises writers, the first choice always holds.
 
-At most `ATTEMPTS` choices, then `503 busy`. Seats passed over may yet come free (a competitor's
-attempt rolled back): before answering `no_seats_available` because of them, the seats are read
-again and locks are waited for (bounded by `lock_timeout`). SQLite serialises writers (BEGIN
-IMMEDIATE), so there the first choice always holds. docs/best-available.md tells the whole story.
+A block partly taken meanwhile makes the choice be made again, without the seats found not free
+(re-reading the rows when a competitor committed since the read). At most `ATTEMPTS` holds, then
+`503 busy`. Seats passed over may yet come free (a competitor's attempt that lost): before answering
+`no_seats_available` because of them, the seats are read again and locks are waited for (bounded by
+`lock_timeout`). docs/best-available.md tells the whole story.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
+from operator import attrgetter
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import DateTime, Text, bindparam, func, literal, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from .. import metrics
 from ..database import write_transaction
 from ..errors import BusyError, EventNotFoundError, HoldLimitReachedError, NoSeatsAvailableError
-from ..models import AVAILABLE, Event, Seat, Venue, status_filter
+from ..models import AVAILABLE, Event, EventGeometry, Seat, Venue, status_filter
 from . import ledger
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
-from .row_locks import select_seats_for_update_unless_locked, select_user_for_update
-from .sales import require_on_sale
+from .sales import require_on_sale_row
 from .seat_choice import (
     STEP_APART,
+    Choice,
     SeatCandidate,
     SeatRequest,
-    choose_seats_nearest_first,
+    choose_blocks_nearest_first,
     orphans_created,
     row_bound,
 )
 
 Clock = Callable[[], datetime]
-ATTEMPTS = 48  # choices per request before `503 busy` (each one lost to a competitor)
-BATCH_SEATS = 2_000  # seats of layout (free or not) in the first read of the nearest rows
+ATTEMPTS = 12  # holds tried per request before `503 busy` (each one lost to competitors)
+CANDIDATES = 4  # blocks offered to one hold: the choice, and the next ones should competitors take it
+# Rows in the first read of the nearest rows. A choice of 2 to 4 seats, and the next ones, look at 6 to
+# 11 rows whatever their length on half-sold events (bench/profile_best.py); later reads double.
+BATCH_ROWS = 12
 
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
+_GEOMETRIES = EventGeometry.__table__
+_NUMBER = attrgetter("number")
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,31 @@ class Geometry:
     # the distance from the focal point to the box around all its seats (seat_choice.row_bound), so
     # no block of the row is nearer, whatever is free.
     rows: tuple[tuple[float, str, str, int], ...] = ()
+
+    @cached_property
+    def rows_by_section(self) -> dict[str, tuple[tuple[float, str, str, int], ...]]:
+        """`rows` of each section, nearest first (a request for one section reads only its rows)."""
+        by_section: dict[str, list] = {}
+        for row in self.rows:
+            by_section.setdefault(row[1], []).append(row)
+        return {section: tuple(rows) for section, rows in by_section.items()}
+
+    def to_json(self) -> str:
+        rows = [
+            [bound, section, row, self.row_index[(section, row)], count] for bound, section, row, count in self.rows
+        ]
+        return json.dumps({"focal_point": list(self.focal_point), "laid_out": self.laid_out, "rows": rows})
+
+    @classmethod
+    def from_json(cls, text: str) -> Geometry:
+        data = json.loads(text)
+        rows = data["rows"]
+        return cls(
+            focal_point=(float(data["focal_point"][0]), float(data["focal_point"][1])),
+            row_index={(section, row): index for _bound, section, row, index, _count in rows},
+            laid_out=bool(data["laid_out"]),
+            rows=tuple((float(bound), section, row, count) for bound, section, row, _index, count in rows),
+        )
 
 
 class GeometryCache:
@@ -114,23 +152,19 @@ def hold_best_available(
 
     NoSeatsAvailableError when nothing fits; HoldLimitReachedError when the seats would take the user
     (or their address) past the limit; EventNotFoundError / EventNotOnSaleError as for a lock; BusyError
-    after `ATTEMPTS` choices that competitors took first.
+    after `ATTEMPTS` holds that competitors won.
     """
     with write_transaction() as session:
-        select_user_for_update(session, user_id)
         now = clock()
         event = session.execute(
-            select(_EVENTS.c.venue_id, _EVENTS.c.no_orphan_seats).where(_EVENTS.c.id == event_id)
+            _EVENT_QUERIES[bool(limits.address)],
+            {"event_id": event_id, "user_id": user_id, "now": now, "address": limits.address},
         ).first()
         if event is None:
             raise EventNotFoundError()
-        require_on_sale(session, event_id=event_id, user_id=user_id, now=now, hidden=EventNotFoundError())
-        _check_limits(session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits)
-        geometry = cache.get(event_id) if cache is not None else None
-        if geometry is None:
-            geometry = _geometry(session, event_id=event_id, venue_id=event.venue_id)
-            if cache is not None:
-                cache.put(event_id, geometry)
+        require_on_sale_row(session, event, user_id=user_id, now=now, hidden=EventNotFoundError())
+        _refuse_past_limits(held=event.held, by_address=event.by_address, count=request.count, limits=limits)
+        geometry = _event_geometry(session, event_id=event_id, venue_id=event.venue_id, cache=cache)
         until = now + timedelta(seconds=hold_seconds)
         choice, held = _choose_and_hold(
             session,
@@ -145,6 +179,32 @@ def hold_best_available(
         )
     metrics.record_seat_lock(renewed=False)
     return HeldBlock(seats=[seat_view(seat, now) for seat in held], locked_until=until, step=choice.step)
+
+
+def _event_query(*, with_address: bool):
+    """One read of the event: what says whether it sells to the user, and the holds the user and
+    their address have of it (a snapshot: `ledger.hold_free` counts again, exactly, as it holds).
+    Built once (`_EVENT_QUERIES`): building a statement costs more than running it."""
+    event_id, user_id, now = bindparam("event_id"), bindparam("user_id"), bindparam("now", type_=DateTime())
+    by_address = (
+        ledger.live_address_holds(address=bindparam("address"), event_id=event_id, now=now)
+        if with_address
+        else literal(0)
+    )
+    return select(
+        _EVENTS.c.venue_id,
+        _EVENTS.c.no_orphan_seats,
+        _EVENTS.c.status,
+        _EVENTS.c.organization_id,
+        _EVENTS.c.sales_start,
+        _EVENTS.c.sales_end,
+        _EVENTS.c.starts_at,
+        ledger.live_holds(user_id=user_id, event_id=event_id, now=now).label("held"),
+        by_address.label("by_address"),
+    ).where(_EVENTS.c.id == event_id)
+
+
+_EVENT_QUERIES = {with_address: _event_query(with_address=with_address) for with_address in (False, True)}
 
 
 def _choose_and_hold(
@@ -162,59 +222,93 @@ def _choose_and_hold(
     """Choose from the free seats (read nearest rows first) and hold the block, choosing again while
     competitors win.
 
-    The chosen rows are locked with SKIP LOCKED and only if still free: a seat another request is
-    taking right now, or took since the read, is passed over at once and the choice made again from
-    the rows already read without it (no wait; a seat found taken makes the rows be read again).
-    Passed-over seats may yet come free (a competitor's attempt that rolled back), so before answering
-    `no_seats_available` because of them the seats are read again and locks are waited for (bounded
-    by `lock_timeout`), which tells taken from free.
+    Each hold is offered the choice and up to `CANDIDATES - 1` next ones, each made as if the blocks
+    before it were taken: when a crowd chooses the same block, the losers get the next blocks in the
+    same round trip. Seats found not free (locked by a competitor right now, or taken since the read)
+    are passed over and the choice made again without them; seats found taken make the rows be read
+    again. Passed-over seats may yet come free (a competitor's attempt that lost), so before
+    answering `no_seats_available` because of them the seats are read again and locks are waited for
+    (bounded by `lock_timeout`), which tells taken from free.
     """
     free = _FreeRows(session, event_id=event_id, geometry=geometry, section=request.section, now=now)
     passed_over: set[int] = set()  # seats competitors are taking or took since they were read
     waiting = False
     for _attempt in range(ATTEMPTS):
-        choice = _choose(free, passed_over, request, geometry, no_orphans=no_orphans)
-        if choice is None:
+        candidates = _candidates(free, passed_over, request, geometry, no_orphans=no_orphans)
+        if not candidates:
             if waiting or not passed_over:
                 raise NoSeatsAvailableError(_nothing_fits(request))
             free.forget()
             passed_over, waiting = set(), True
             continue
-        wanted = set(choice.seat_ids)
-        savepoint = session.begin_nested()
-        still_free, taken = select_seats_for_update_unless_locked(
-            session, choice.seat_ids, free_condition=status_filter(AVAILABLE, now), skip_locked=not waiting
+        outcome = ledger.hold_free(
+            session,
+            [choice.seat_ids for choice in candidates],
+            event_id=event_id,
+            user_id=user_id,
+            until=until,
+            now=now,
+            limits=limits,
+            wait=waiting,
         )
-        if still_free != wanted:
-            savepoint.rollback()
-            passed_over |= wanted - still_free
-            if taken:  # competitors committed since the read: others surely did too, read again
-                free.forget()
-            continue
-        held = ledger.hold_free(
-            session, choice.seat_ids, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits
-        )
-        if len(held) == len(wanted):
-            savepoint.commit()
-            return choice, held
-        savepoint.rollback()  # the rows are locked and free: only a limit (the address's) can stop it
-        _check_limits(session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits)
-        passed_over |= wanted - {seat.id for seat in held}
+        if outcome.held:
+            held_ids = {seat.id for seat in outcome.held}
+            return next(choice for choice in candidates if set(choice.seat_ids) == held_ids), outcome.held
+        if outcome.limit_reached:
+            raise _limit_reached(
+                session, user_id=user_id, event_id=event_id, count=request.count, now=now, limits=limits
+            )
+        passed_over |= outcome.skipped | outcome.taken
+        if outcome.taken:  # competitors committed since the read: others surely did too, read again
+            free.forget()
     raise BusyError("Other buyers took the best seats while we chose; please try again.")
 
 
-def _check_limits(session: Session, *, user_id: int, event_id: int, count: int, now: datetime, limits: HoldLimits):
-    held = ledger.count_live_holds(session, user_id=user_id, event_id=event_id, now=now)
+def _candidates(
+    free: _FreeRows, passed_over: set[int], request: SeatRequest, geometry: Geometry, *, no_orphans: bool
+) -> list[Choice]:
+    """The choice without the passed-over seats, then the next ones, each as if the blocks before it
+    were taken (`seat_choice.choose_blocks_nearest_first`: one scan, rows rescanned only where a block
+    was taken). On an event that refuses orphans (`no_orphan_seats`) only choices that leave none are
+    offered (step 2 is skipped, step 3 must leave none), since an order of any other would be refused
+    at checkout."""
+    if no_orphans:
+        request = replace(request, orphans_allowed=False)
+    choices = choose_blocks_nearest_first(free.nearest_first(passed_over), request, geometry.focal_point, CANDIDATES)
+    if no_orphans:
+        left_out = set(passed_over)
+        for index, choice in enumerate(choices):
+            if choice.step == STEP_APART:
+                seats = [seat for seat in free.read_so_far() if seat.id not in left_out]
+                if orphans_created(seats, choice.seat_ids):
+                    return choices[:index]
+            left_out.update(choice.seat_ids)
+    return choices
+
+
+def _refuse_past_limits(*, held: int, by_address: int, count: int, limits: HoldLimits) -> None:
     if held + count > limits.per_user:
         raise HoldLimitReachedError(
             f"You hold {held} seats of this event; {count} more would pass the most allowed ({limits.per_user})."
         )
-    by_address = ledger.count_address_holds(session, address=limits.address, event_id=event_id, now=now)
     if limits.address and by_address + count > limits.per_address:
         raise HoldLimitReachedError(
             f"Your network address already holds {by_address} seats of this event; {count} more would pass "
             f"the most allowed ({limits.per_address})."
         )
+
+
+def _limit_reached(
+    session: Session, *, user_id: int, event_id: int, count: int, now: datetime, limits: HoldLimits
+) -> HoldLimitReachedError:
+    """The refusal of a hold a limit stopped, saying which (counted again: the hold's own count was exact)."""
+    held = ledger.count_live_holds(session, user_id=user_id, event_id=event_id, now=now)
+    by_address = ledger.count_address_holds(session, address=limits.address, event_id=event_id, now=now)
+    try:
+        _refuse_past_limits(held=held, by_address=by_address, count=count, limits=limits)
+    except HoldLimitReachedError as error:
+        return error
+    return HoldLimitReachedError(f"{count} more seats would pass the most one buyer may hold.")
 
 
 def _nothing_fits(request: SeatRequest) -> str:
@@ -229,29 +323,15 @@ def _nothing_fits(request: SeatRequest) -> str:
     return f"There are not {what}{together} free right now."
 
 
-def _choose(free: _FreeRows, passed_over: set[int], request: SeatRequest, geometry: Geometry, *, no_orphans: bool):
-    """The contract's choice. On an event that refuses orphans (`no_orphan_seats`) only a choice that
-    leaves none is offered (step 2 is skipped, step 3 must leave none), since an order of any other
-    would be refused at checkout."""
-    if no_orphans:
-        request = replace(request, orphans_allowed=False)
-    choice = choose_seats_nearest_first(free.nearest_first(passed_over), request, geometry.focal_point)
-    if choice is not None and no_orphans and choice.step == STEP_APART:
-        seats = [seat for seat in free.read_so_far() if seat.id not in passed_over]
-        if orphans_created(seats, choice.seat_ids):
-            return None
-    return choice
-
-
 class _FreeRows:
     """The free seats of an event's rows, read from the database nearest rows first, in batches, as
-    the choice asks for them (seat_choice.choose_seats_nearest_first stops at the first row whose
+    the choice asks for them (seat_choice.choose_blocks_nearest_first stops at the first row whose
     bound is beyond the best block found: usually the first batch). Rows read are kept for the
     request's further choices until `forget()`."""
 
     def __init__(self, session: Session, *, event_id: int, geometry: Geometry, section: str | None, now: datetime):
         self.session, self.event_id, self.geometry, self.now = session, event_id, geometry, now
-        self.order = [row for row in geometry.rows if section is None or row[1] == section]
+        self.order = geometry.rows if section is None else geometry.rows_by_section.get(section, ())
         self.read: list[tuple[float, list[SeatCandidate]]] = []
 
     def forget(self) -> None:
@@ -272,16 +352,12 @@ class _FreeRows:
             index += 1
 
     def _read_more(self) -> bool:
-        """Read the free seats of the next rows (at least BATCH_SEATS seats of layout, and at least as
-        many as read so far): one indexed query; False when every row has been read."""
+        """Read the free seats of the next rows (BATCH_ROWS rows, then as many as read so far): one
+        indexed query; False when every row has been read."""
         start = len(self.read)
         if start == len(self.order):
             return False
-        wanted = max(BATCH_SEATS, sum(row[3] for row in self.order[:start]))
-        stop, seats_in_batch = start, 0
-        while stop < len(self.order) and seats_in_batch < wanted:
-            seats_in_batch += self.order[stop][3]
-            stop += 1
+        stop = start + max(BATCH_ROWS, start)
         batch = self.order[start:stop]
         by_row: dict[tuple[str, str], list[SeatCandidate]] = {(row[1], row[2]): [] for row in batch}
         for seat in _free_seats(
@@ -290,13 +366,43 @@ class _FreeRows:
             by_row[(seat.section, seat.row)].append(seat)
         for bound, section, name, _count in batch:
             seats = by_row[(section, name)]
-            seats.sort(key=_number)
+            seats.sort(key=_NUMBER)
             self.read.append((bound, seats))
         return True
 
 
-def _number(seat: SeatCandidate) -> int:
-    return seat.number
+def _free_seats_of_rows_query():
+    """PostgreSQL's read of the free seats of some rows: the rows as two arrays joined to the seats, so
+    that each row is one scan of the (event, section, row, number) index (a row-value IN list would
+    use the index's section column only). Built once, with parameters."""
+    rows = (
+        func.unnest(bindparam("sections", type_=ARRAY(Text)), bindparam("rows", type_=ARRAY(Text)))
+        .table_valued("section", "row")
+        .render_derived(name="wanted")
+    )
+    return (
+        select(
+            _SEATS.c.id,
+            _SEATS.c.section,
+            _SEATS.c.row,
+            _SEATS.c.number,
+            _SEATS.c.x,
+            _SEATS.c.y,
+            _SEATS.c.category,
+            _SEATS.c.accessible,
+        )
+        .select_from(rows)
+        .join(
+            _SEATS,
+            (_SEATS.c.event_id == bindparam("event_id"))
+            & (_SEATS.c.section == rows.c.section)
+            & (_SEATS.c.row == rows.c.row),
+        )
+        .where(status_filter(AVAILABLE, bindparam("now", type_=DateTime())))
+    )
+
+
+_FREE_SEATS_OF_ROWS = _free_seats_of_rows_query()
 
 
 def _free_seats(
@@ -304,23 +410,34 @@ def _free_seats(
 ) -> list[SeatCandidate]:
     """The seats of these rows of the event free at `now`: one read by the (event, section, row,
     number) index, no row lock."""
-    query = select(
-        _SEATS.c.id,
-        _SEATS.c.section,
-        _SEATS.c.row,
-        _SEATS.c.number,
-        _SEATS.c.x,
-        _SEATS.c.y,
-        _SEATS.c.category,
-        _SEATS.c.accessible,
-    ).where(
-        _SEATS.c.event_id == event_id,
-        tuple_(_SEATS.c.section, _SEATS.c.row).in_(rows),
-        status_filter(AVAILABLE, now),
-    )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        params = {
+            "sections": [section for section, _row in rows],
+            "rows": [row for _section, row in rows],
+            "event_id": event_id,
+            "now": now,
+        }
+        found = connection.execute(_FREE_SEATS_OF_ROWS, params).all()
+    else:
+        query = select(
+            _SEATS.c.id,
+            _SEATS.c.section,
+            _SEATS.c.row,
+            _SEATS.c.number,
+            _SEATS.c.x,
+            _SEATS.c.y,
+            _SEATS.c.category,
+            _SEATS.c.accessible,
+        ).where(
+            _SEATS.c.event_id == event_id,
+            tuple_(_SEATS.c.section, _SEATS.c.row).in_(rows),
+            status_filter(AVAILABLE, now),
+        )
+        found = connection.execute(query).all()
     row_index, laid_out = geometry.row_index, geometry.laid_out
     candidates = []
-    for seat_id, seat_section, row, number, x, y, category, accessible in session.connection().execute(query).all():
+    for seat_id, seat_section, row, number, x, y, category, accessible in found:
         index = row_index.get((seat_section, row), 0)
         if laid_out and x is not None and y is not None:
             place_x, place_y = x, y
@@ -332,9 +449,37 @@ def _free_seats(
     return candidates
 
 
-def _geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
-    """Read the event's geometry: its rows in the order they were made (ids ascend with the layout), and
-    the focal point of its venue's layout, else the middle of its first row."""
+def store_geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
+    """Measure the geometry of a new event's seats and store it (`event_geometries`), in the transaction
+    that made them: best available never measures it while buyers wait (a GROUP BY over the seats)."""
+    geometry = _measure_geometry(session, event_id=event_id, venue_id=venue_id)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(_GEOMETRIES)
+        .values(event_id=event_id, geometry=geometry.to_json())
+        .on_conflict_do_nothing(index_elements=[_GEOMETRIES.c.event_id])
+    )
+    return geometry
+
+
+def _event_geometry(session: Session, *, event_id: int, venue_id: int | None, cache: GeometryCache | None) -> Geometry:
+    """The event's geometry: from the worker's cache, else as stored (`event_geometries`, written when the
+    event was made), else (an event made before that table) measured now and stored for every worker."""
+    geometry = cache.get(event_id) if cache is not None else None
+    if geometry is not None:
+        return geometry
+    stored = session.execute(select(_GEOMETRIES.c.geometry).where(_GEOMETRIES.c.event_id == event_id)).scalar()
+    geometry = Geometry.from_json(stored) if stored is not None else None
+    if geometry is None:
+        geometry = store_geometry(session, event_id=event_id, venue_id=venue_id)
+    if cache is not None:
+        cache.put(event_id, geometry)
+    return geometry
+
+
+def _measure_geometry(session: Session, *, event_id: int, venue_id: int | None) -> Geometry:
+    """Measure the event's geometry: its rows in the order they were made (ids ascend with the layout),
+    and the focal point of its venue's layout, else the middle of its first row."""
     rows = session.execute(
         select(
             _SEATS.c.section,

@@ -24,8 +24,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..database import change_stamp, is_busy_error, note_seat_changes, require_write_transaction
-from ..errors import BusyError
+from ..errors import BusyError, UnauthorizedError
 from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Seat, live_lock, run_out_lock
+from .row_locks import select_seats_for_update_unless_locked, select_user_for_update
 
 _SEATS = Seat.__table__
 _HELD = Seat.__table__.alias("held")  # built once: an alias makes new Column objects
@@ -184,7 +185,74 @@ def hold_in_one_statement(
     return row
 
 
+@dataclass(frozen=True)
+class BlockHold:
+    """What `hold_free` did with the candidate blocks: the block it held, or why none."""
+
+    held: list[Row]  # the seats held (every column an answer shows), by id; [] when none was
+    skipped: frozenset[int] = frozenset()  # seats another transaction had locked (passed over, not waited for)
+    taken: frozenset[int] = frozenset()  # seats no longer free
+    limit_reached: bool = False  # a block was free, but the user's (or the address's) limit stopped it
+
+
 def hold_free(
+    session: Session,
+    blocks: Sequence[Sequence[int]],
+    *,
+    event_id: int,
+    user_id: int,
+    until: datetime,
+    now: datetime,
+    limits: HoldLimits,
+    wait: bool = False,
+) -> BlockHold:
+    """Hold the first of the candidate blocks that is wholly free at `now`, for the user until `until`.
+
+    Best available's hold. The user's row is locked first (the per-user count is exact), then each
+    block in turn: its seats' rows are locked in ascending id order, without waiting for rows another
+    transaction has locked (`wait=False`: those seats are skipped), and kept only if every seat is
+    free. Then the limits are checked counting the whole block, and one UPDATE holds it, stamped like
+    every seat write: all of its seats or none. A block not wholly free is given back at once (the
+    rows it locked are released): when none of its seats was free the next block is tried (the
+    caller chose it for that case), when some were the attempt stops, so that the caller chooses
+    again knowing which seats were not free. Blocks are seat ids, all of the same length.
+
+    On PostgreSQL this is one statement, the `best_available_hold` function (migration 0012); elsewhere
+    the same steps run one by one, each block in a savepoint.
+    """
+    if not blocks:
+        return BlockHold(held=[])
+    if session.get_bind().dialect.name == "postgresql":
+        return _hold_free_in_database(
+            session, blocks, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits, wait=wait
+        )
+    select_user_for_update(session, user_id)
+    skipped: set[int] = set()
+    taken: set[int] = set()
+    for block in blocks:
+        wanted = set(block)
+        savepoint = session.begin_nested()
+        free, not_free = select_seats_for_update_unless_locked(
+            session, block, free_condition=or_(_SEATS.c.status == AVAILABLE, run_out_lock(now)), skip_locked=not wait
+        )
+        if free == wanted:
+            held = _hold_block(session, block, event_id=event_id, user_id=user_id, until=until, now=now, limits=limits)
+            if len(held) == len(wanted):
+                savepoint.commit()
+                note_seat_changes(session, {event_id})
+                rows = session.connection().execute(select(_SEATS).where(_SEATS.c.id.in_(held)).order_by(_SEATS.c.id))
+                return BlockHold(held=list(rows))
+            savepoint.rollback()  # the rows are locked and free: only a limit stops the UPDATE
+            return BlockHold(held=[], limit_reached=True)
+        savepoint.rollback()
+        taken |= not_free
+        skipped |= wanted - free - not_free
+        if free:
+            break
+    return BlockHold(held=[], skipped=frozenset(skipped), taken=frozenset(taken))
+
+
+def _hold_block(
     session: Session,
     seat_ids: Sequence[int],
     *,
@@ -193,15 +261,9 @@ def hold_free(
     until: datetime,
     now: datetime,
     limits: HoldLimits,
-) -> list[Row]:
-    """Hold those of the seats that are still free at `now` for the user until `until`; return them.
-
-    Best available's conditional UPDATE: a seat another transaction took since the caller chose it is
-    left alone (the caller compares what came back with what it asked for and chooses again). The
-    limits are checked in the same statement, counting the seats asked for: all of them or none pass.
-    """
-    if not seat_ids:
-        return []
+) -> list[int]:
+    """The conditional UPDATE of `hold_free`: the seats still free at `now`, if the limits allow the
+    whole block; return the ids it held."""
     count = len(seat_ids)
     condition = or_(_SEATS.c.status == AVAILABLE, run_out_lock(now)) & (
         live_holds(user_id=user_id, event_id=event_id, now=now) <= limits.per_user - count
@@ -222,12 +284,57 @@ def hold_free(
         )
         .returning(_SEATS.c.id)
     )
-    held = sorted(session.connection().execute(statement).scalars())
-    if not held:
-        return []
-    note_seat_changes(session, {event_id})
-    # Read back rather than RETURNING every column: SQLite returns values before column affinity (x: 11).
-    return list(session.connection().execute(select(_SEATS).where(_SEATS.c.id.in_(held)).order_by(_SEATS.c.id)))
+    return sorted(session.connection().execute(statement).scalars())
+
+
+_HOLD_IN_DATABASE = (
+    "SELECT * FROM best_available_hold(%(user_id)s, %(event_id)s, %(blocks)s::bigint[], %(count)s, "
+    "%(now)s::timestamp, %(until)s::timestamp, %(per_user)s, %(address)s::varchar, %(per_address)s, "
+    "%(skip_locked)s)"
+)
+
+
+def _hold_free_in_database(
+    session: Session,
+    blocks: Sequence[Sequence[int]],
+    *,
+    event_id: int,
+    user_id: int,
+    until: datetime,
+    now: datetime,
+    limits: HoldLimits,
+    wait: bool,
+) -> BlockHold:
+    require_write_transaction(session)
+    count = len(blocks[0])
+    if any(len(block) != count for block in blocks):
+        raise ValueError("every block must have the same number of seats")
+    params = {
+        "user_id": user_id,
+        "event_id": event_id,
+        "blocks": [seat_id for block in blocks for seat_id in block],
+        "count": count,
+        "now": now,
+        "until": until,
+        "per_user": limits.per_user,
+        "address": limits.address or None,
+        "per_address": limits.per_address,
+        "skip_locked": not wait,
+    }
+    rows = session.connection().exec_driver_sql(_HOLD_IN_DATABASE, params).all()
+    held = sorted((row for row in rows if row.outcome == "held"), key=lambda row: row.id)
+    if held:
+        note_seat_changes(session, {event_id})
+        return BlockHold(held=held)
+    outcomes = {row.outcome for row in rows}
+    if "no_user" in outcomes:
+        raise UnauthorizedError("Your account no longer exists.")
+    return BlockHold(
+        held=[],
+        skipped=frozenset(row.id for row in rows if row.outcome == "skipped"),
+        taken=frozenset(row.id for row in rows if row.outcome == "taken"),
+        limit_reached="limit" in outcomes,
+    )
 
 
 def release(session: Session, seats: Sequence[Row]) -> None:

@@ -40,7 +40,7 @@ from ..models import (
     effective_status,
     utcnow,
 )
-from . import audit, catalogue, ledger
+from . import audit, best_available, catalogue, ledger
 from .catalogue import EventSummary
 from .layouts import categories_of, lay_out
 from .roles import require_role
@@ -135,6 +135,7 @@ def create_event(*, user_id: int, organization_id: int, event: NewEvent, clock: 
             for position, (name, price) in enumerate(event.categories)
         )
         _insert_seats(session, row.id, venue.layout, dict(event.categories), event.default_price_cents or 0)
+        best_available.store_geometry(session, event_id=row.id, venue_id=venue.id)
         audit.record(
             session,
             user_id=user_id,

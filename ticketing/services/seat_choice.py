@@ -34,6 +34,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
+from typing import NamedTuple
 
 # Which rule of the contract gave the answer.
 STEP_TOGETHER = 1  # adjacent in one row, no orphan left
@@ -41,9 +42,8 @@ STEP_TOGETHER_ORPHANS_ALLOWED = 2  # adjacent in one row, leaves an orphan
 STEP_APART = 3  # the nearest free seats, anywhere (only with together=False)
 
 
-@dataclass(frozen=True, slots=True)
-class SeatCandidate:
-    """One seat of a row as the choice sees it."""
+class SeatCandidate(NamedTuple):
+    """One seat of a row as the choice sees it (a named tuple: a request builds hundreds of them)."""
 
     id: int
     section: str
@@ -180,6 +180,90 @@ def choose_seats_nearest_first(
     if not request.together:
         return _choose_apart(looked_at, request, focal_x, focal_y)
     return None
+
+
+def choose_blocks_nearest_first(
+    rows: Iterable[tuple[float, Iterable[SeatCandidate]]],
+    request: SeatRequest,
+    focal_point: tuple[float, float],
+    how_many: int,
+) -> list[Choice]:
+    """Up to `how_many` choices, best first: the answer of `choose_seats_nearest_first`, then its
+    answer as if the seats of that choice were taken, and so on (a caller offers them all at once to
+    a hold that takes the first still wholly free). Each choice is exactly what that function gives
+    on the rows without the seats of the choices before it.
+
+    Rows are read as lazily as there; a row is scanned once, and again only when a choice took seats
+    of it, so the later choices cost little more than the first.
+    """
+    focal_x, focal_y = focal_point
+    count = request.count
+    slack = 1e-9 * (1.0 + abs(focal_x) + abs(focal_y))
+    source = iter(rows)
+    waiting: tuple[float, Iterable[SeatCandidate]] | None = None  # the next row, read but not scanned
+    exhausted = False
+    previous_bound = -math.inf
+    scanned: list[list] = []  # [row, its best orphan-free block, its best orphan-making block]
+    taken: set[int] = set()
+    choices: list[Choice] = []
+
+    def scan(row: _Row) -> list:
+        clean, orphaned = _scan_row(row, request, focal_x, focal_y, None, None) if row.free else (None, None)
+        return [row, clean, orphaned]
+
+    while len(choices) < how_many:
+        best_clean = min((entry[1] for entry in scanned if entry[1] is not None), key=_block_order, default=None)
+        while True:  # scan further rows while one may hold a block as near as the best
+            if waiting is None and not exhausted:
+                waiting = next(source, None)
+                if waiting is None:
+                    exhausted = True
+                elif waiting[0] < previous_bound:
+                    raise ValueError("rows must come nearest bound first")
+                else:
+                    previous_bound = waiting[0]
+            if waiting is None:
+                break
+            bound = waiting[0]
+            if best_clean is not None and bound - math.sqrt(best_clean[0]) / count > slack * (1.0 + bound):
+                break
+            free = [seat for seat in waiting[1] if seat.free and seat.id not in taken]
+            waiting = None
+            if not free or (request.section is not None and free[0].section != request.section):
+                continue
+            entry = scan(_Row(free[0].row_index, free[0].section, free[0].row, free))
+            scanned.append(entry)
+            if entry[1] is not None and (best_clean is None or _block_order(entry[1]) < _block_order(best_clean)):
+                best_clean = entry[1]
+        block = best_clean  # the candidate tuple of a block of one row (steps 1 and 2), else None
+        if block is not None:
+            choice = _block_choice(STEP_TOGETHER, block, count)
+        else:  # no orphan-free block in any row: every row has been scanned
+            block = min((entry[2] for entry in scanned if entry[2] is not None), key=_block_order, default=None)
+            if block is not None and request.orphans_allowed:
+                choice = _block_choice(STEP_TOGETHER_ORPHANS_ALLOWED, block, count)
+            elif not request.together:
+                block = None
+                choice = _choose_apart([entry[0] for entry in scanned], request, focal_x, focal_y)
+            else:
+                choice = None
+        if choice is None:
+            break
+        choices.append(choice)
+        chosen = set(choice.seat_ids)
+        taken |= chosen
+        for index, entry in enumerate(scanned):  # scan again the rows the choice took seats of
+            row = entry[0]
+            touched = row.free is block[5] if block is not None else not chosen.isdisjoint(s.id for s in row.free)
+            if touched:
+                scanned[index] = scan(
+                    _Row(row.row_index, row.section, row.name, [s for s in row.free if s.id not in chosen])
+                )
+    return choices
+
+
+def _block_order(candidate: tuple) -> tuple:
+    return candidate[:5]
 
 
 def orphans_created(row_seats: Iterable[SeatCandidate], chosen_ids: Iterable[int]) -> list[int]:

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 
 from ..database import write_transaction
 from ..models import ON_SALE, Event, Seat
+from . import best_available
 
 _ROW_RANGE = re.compile(r"^([A-Z]{1,3})(?:-([A-Z]{1,3}))?$")
 MAX_SEATS_PER_EVENT = 1_000_000
@@ -76,4 +77,5 @@ def seed_event(
             for number in range(1, per_row + 1)
         ]
         session.execute(insert(Seat), seats)
+        best_available.store_geometry(session, event_id=event.id, venue_id=None)
     return SeededEvent(id=event.id, seat_count=seat_count)
