@@ -16,7 +16,11 @@ connections; (2) the same on a 100,000-seat event; (3) hot seat: 1,000 clients a
 app gets the same burst, the floor of this stack's latency for it);
 (4) the full seat map of the 100,000-seat event, 4 connections, then with If-None-Match; (5) a
 purchase mix (lock 2, order, pay); (6) seeding 100,000 seats; (7) peak RSS of one worker after (4);
-(8) a 100,000-seat venue becoming an event (POST /organizations/<id>/events, bench/create_event.py).
+(8) a 100,000-seat venue becoming an event (POST /organizations/<id>/events, bench/create_event.py);
+(9) best available on the example arena half sold, 16 buyers asking for 2 to 4 seats at once
+(bench/best_available.py's client), beside the ceiling app's locks by the same client; (10)
+check-in, 16 doors scanning distinct tickets of a 20,000-ticket event (bench/checkins.py), beside
+the ceiling app's locks at 16 connections.
 Prints each scenario's requests/s, p50 and p99 latency and status counts, then the targets' table
 (each lock and purchase figure as a ratio to the ceiling app's locks/s) and a summary table; exits 1
 if any request got a 5xx. Needs wrk (Debian package `wrk`) and a PostgreSQL server
@@ -405,6 +409,15 @@ def print_ratios(results: dict, rss: float | None = None) -> None:
     purchase = results.get("(5) purchase mix")
     if purchase:
         ratio("purchases (lock 2, order, pay)", purchase["purchases_per_s"], ceiling_large, 0.3)
+    box_office = (
+        ("(9) best available, arena half sold, 16 buyers", "ceiling (9) lock, best available's 16 buyers"),
+        ("(10) check-in, 20,000 tickets, 16 doors", "ceiling (10) lock, 16 connections"),
+    )
+    for (name, yardstick), label in zip(box_office, ("best available (16 buyers)", "check-in (16 doors)"), strict=True):
+        if name in results and yardstick in results:
+            ratio(label, results[name]["rps"], results[yardstick]["rps"], 0.5)
+            p99 = results[name]["p99_us"] / 1000
+            absolute(f"  {label}, p99", f"{p99:.0f} ms", p99 < 100, "< 100 ms")
     seat_map = results.get("(4) seat map, 100,000 seats")
     if seat_map:
         p99 = seat_map["p99_us"] / 1000
@@ -419,6 +432,30 @@ def print_ratios(results: dict, rss: float | None = None) -> None:
     log(f"{'scenario':34} {'service':>22} {'ratio':>7} {'target':>12}  met")
     for name, shown, ratio_text, target, ok in rows:
         log(f"{name:34} {shown:>22} {ratio_text:>7} {target:>12}  {('yes' if ok else 'NO') if target else ''}")
+
+
+def arena_half_sold(base: str, token: str) -> int:
+    """The example arena (docs/layouts/arena.json, 20,000 seats) made as an organizer makes an event,
+    half of it sold at random (bench/best_available.py): best available's event."""
+    import best_available
+    import create_event
+
+    organization = create_event._post(f"{base}/organizations", {"name": "Bench box office"}, token)
+    layout = best_available.arena_layout()
+    event_id, _ = best_available.make_event(base, token, organization["organization"]["id"], "Arena", layout)
+    best_available.sell_half(event_id)
+    return event_id
+
+
+def as_summary(result: dict) -> dict:
+    """bench/best_available.py's figures in the shape of wrk's summary here."""
+    return {
+        "requests": result["requests"],
+        "rps": result["rps"],
+        "p50_us": result["p50_ms"] * 1000,
+        "p99_us": result["p99_ms"] * 1000,
+        "counts": {str(status): count for status, count in result["counts"].items()},
+    }
 
 
 def main() -> int:
@@ -449,7 +486,13 @@ def main() -> int:
     ceiling_small, _ = seed("Club for the ceiling app (1,000 seats)", "A-J", 100)
     ceiling_large, _ = seed("Stadium for the ceiling app (100,000 seats)", "A-CV", 1000)
     ceiling_hot, _ = seed("Hot seat for the ceiling app", "A", 1)
+    door_event, _ = seed("Door (20,000 tickets)", "A-T", 1000)
+    ceiling_door, _ = seed("Locks for the ceiling app at 16 connections (20,000 seats)", "A-T", 1000)
     log(f"(6) seeding 100,000 seats: {seed_seconds:.2f} s wall (the whole `flask seed-seats` command)")
+
+    os.environ["BENCH_DATABASE_URL"] = DATABASE_URL  # the scripts imported here read it
+    import best_available  # bench/best_available.py and bench/checkins.py (they import this module's helpers)
+    import checkins
 
     server = Server(gunicorn_options(args))
     results: dict[str, dict] = {}
@@ -469,6 +512,15 @@ def main() -> int:
                 # The same burst as (3): what one seat and 1,000 clients at once cost this stack at least.
                 key = "ceiling (3) hot seat, 1,000 clients"
                 results[key] = hot_seat(ceiling.url, seat_range(server.url, ceiling_hot)[0], hot_tokens)
+                show(key, results[key])
+                # (9) and (10)'s yardsticks: locks by the same clients as best available's and the door's.
+                arena = arena_half_sold(server.url, tokens[0])
+                key = "ceiling (9) lock, best available's 16 buyers"
+                asks = best_available.ceiling_locks(arena)
+                results[key] = as_summary(best_available.measure(ceiling.url, hot_tokens[-16:], 25, asks))
+                show(key, results[key])
+                key = "ceiling (10) lock, 16 connections"
+                results[key] = checkins.locks(ceiling, tokens_file, seat_range(server.url, ceiling_door), args.duration)
                 show(key, results[key])
         finally:
             ceiling.stop()
@@ -522,6 +574,17 @@ def main() -> int:
         show("(5) purchase mix", purchase)
         log(f"  complete purchases: {purchase['purchases_per_s']:.0f}/s")
         purchase_event = json.load(urllib.request.urlopen(f"{server.url}/events/{buy}"))["event"]
+
+        key = "(9) best available, arena half sold, 16 buyers"
+        asks = best_available.best_available_asks(arena)
+        results[key] = as_summary(best_available.measure(server.url, hot_tokens[-16:], 25, asks))
+        show(key, results[key])
+        codes, door_token = checkins.tickets_and_door(door_event)
+        codes_file = Path(server.metrics_dir) / "codes.txt"
+        codes_file.write_text("\n".join(codes) + "\n")
+        key = "(10) check-in, 20,000 tickets, 16 doors"
+        results[key] = checkins.check_ins(server, codes_file, door_token, door_event, args.duration)
+        show(key, results[key])
 
         import create_event  # bench/create_event.py (it imports this module's helpers)
 
