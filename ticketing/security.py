@@ -9,7 +9,7 @@ from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
 
 from .errors import UnauthorizedError
 from .extensions import db
-from .services.auth import get_token_holder
+from .services.auth import ACCOUNT_GONE, TOKEN_REVOKED, get_token_holder
 
 SESSION_CLAIM = "sid"  # the login a token belongs to: its refresh token and every access token made from it
 _CHECKS_TOKEN_ITSELF = "_ticketing_checks_token_itself"
@@ -89,9 +89,7 @@ def register_token_callbacks(jwt: JWTManager) -> None:
     jwt.needs_fresh_token_loader(lambda _h, _p: _unauthorized("A fresh token is required."))
     jwt.token_verification_failed_loader(lambda _h, _p: _unauthorized("The token was refused."))
     jwt.user_lookup_error_loader(
-        lambda _h, _p: _unauthorized(
-            "The token has been revoked." if g.get("token_revoked") else "The token's account no longer exists."
-        )
+        lambda _h, _p: _unauthorized(TOKEN_REVOKED if g.get("token_revoked") else ACCOUNT_GONE)
     )
 
 

@@ -68,3 +68,27 @@ def test_tokens_from_before_login_sessions_still_log_out(api, app, client):
     assert client.post("/auth/logout", headers=_bearer(access)).status_code == 200
     _assert_unauthorized(client.get("/auth/me", headers=_bearer(access)))
     assert client.post("/auth/refresh", headers=_bearer(refresh)).status_code == 200
+
+
+def test_the_lock_routes_refuse_a_logged_out_token_and_a_deleted_account(api, app, client):
+    """The lock routes check the token's account and revocation in their own statement on
+    PostgreSQL (security.checks_token_itself), not in the usual lookup: the answers stay the same."""
+    seats = api.seed(rows="A", per_row=4)["seat_ids"]
+    user, gone = api.user(), api.user()
+    assert client.post(f"/seats/{seats[0]}/lock", headers=user["headers"]).status_code == 200
+    assert client.post("/auth/logout", headers=user["headers"]).status_code == 200
+    for send in (
+        lambda headers: client.post(f"/seats/{seats[1]}/lock", headers=headers),
+        lambda headers: client.post(f"/lock/{seats[1]}", headers=headers),
+        lambda headers: client.post("/lock", json={"seatId": seats[1]}, headers=headers),
+    ):
+        answer = send(user["headers"])
+        _assert_unauthorized(answer)
+        assert answer.get_json()["message"] == "The token has been revoked."
+    with app.app_context():
+        db.session.delete(db.session.get(User, gone["id"]))
+        db.session.commit()
+    answer = client.post(f"/seats/{seats[1]}/lock", headers=gone["headers"])
+    _assert_unauthorized(answer)
+    assert answer.get_json()["message"] == "The token's account no longer exists."
+    assert client.get(f"/seats/{seats[1]}").get_json()["seat"]["status"] == "available"

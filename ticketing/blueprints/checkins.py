@@ -6,6 +6,7 @@ from flask_jwt_extended import jwt_required
 
 from ..controllers import checkins as controller
 from ..schemas.checkins import CheckinBody, CheckinListEnvelope, CheckinResult, CheckinsQuery, DoorListEnvelope
+from ..security import checks_token_itself
 from .base import BEARER, Blueprint
 
 blp = Blueprint("checkins", __name__, url_prefix="/events", description="The door: check-in (role door)")
@@ -30,6 +31,7 @@ NOT_FOUND = "also a draft of an organization the caller is not in"
     description="the scan is recorded; already_checked_in: details.checked_in_at and details.gate of the admission",
 )
 @blp.doc(**BEARER)
+@checks_token_itself
 def check_in(data, event_id):
     """Scan a ticket in (or out): each ticket is admitted once until it exits; the same nonce again
     gets the first answer again."""

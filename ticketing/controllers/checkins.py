@@ -8,7 +8,7 @@ from flask import Response
 from ..clock import current_clock
 from ..errors import AlreadyCheckedInError, NotCheckedInError, TicketNotFoundError, TicketVoidError
 from ..models import ADMITTED, ALREADY_CHECKED_IN, EXITED, NOT_CHECKED_IN, UNKNOWN_TICKET, VOID_TICKET, iso
-from ..security import current_user_id
+from ..security import current_user_id, token_ids
 from ..services import checkins as service
 from .presenters import ticket_details_json
 
@@ -88,7 +88,12 @@ def check_in(event_id: int, data: dict) -> Response:
         force=data["force"],
     )
     answer = service.check_in(
-        user_id=current_user_id(), event_id=event_id, scan=scan, clock=current_clock(), present=present
+        user_id=current_user_id(),
+        event_id=event_id,
+        scan=scan,
+        clock=current_clock(),
+        present=present,
+        token_ids=token_ids(),
     )
     if answer.status == 201:
         return Response(orjson.dumps(answer.body), status=201, mimetype="application/json")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
-from ..errors import EmailTakenError, InvalidCredentialsError, InvalidRequestError
+from ..errors import EmailTakenError, InvalidCredentialsError, InvalidRequestError, UnauthorizedError
 from ..extensions import db
 from ..models import EMAIL_MAX_LENGTH, RevokedToken, User, normalise_email
 
@@ -87,6 +87,23 @@ _TOKEN_HOLDER = select(
     .exists()
     .label("revoked"),
 ).where(_USERS.c.id == bindparam("user_id"))
+
+
+ACCOUNT_GONE = "The token's account no longer exists."
+TOKEN_REVOKED = "The token has been revoked."
+
+
+def require_token_holder(*, user_id: int, token_ids: list[str]) -> None:
+    """For a route whose token lookup was left to its service (security.checks_token_itself): raise
+    UnauthorizedError when the account is gone or one of `token_ids` (the token's, its login's) was
+    revoked, worded as the lookup words it."""
+    holder = get_token_holder(
+        user_id=user_id, jti=token_ids[0], session_id=token_ids[1] if len(token_ids) > 1 else None
+    )
+    if holder.user is None:
+        raise UnauthorizedError(ACCOUNT_GONE)
+    if holder.revoked:
+        raise UnauthorizedError(TOKEN_REVOKED)
 
 
 def get_token_holder(*, user_id: int, jti: str, session_id: str | None = None) -> TokenHolder:

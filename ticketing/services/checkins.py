@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..database import write_transaction
-from ..errors import EventNotFoundError, ForbiddenError, TicketingError
+from ..errors import EventNotFoundError, ForbiddenError, TicketingError, UnauthorizedError
 from ..extensions import db
 from ..models import (
     DOOR,
@@ -50,6 +50,7 @@ from ..models import (
     Ticket,
     decide,
 )
+from .auth import TOKEN_REVOKED, require_token_holder
 from .roles import check_role, require_role, role_of
 from .row_locks import insert_checkin_unless_rescanned, reserve_checkin_id, select_ticket_for_scan
 from .tickets import CODE, TicketDetails, details_of, event_door_states, movement_time
@@ -227,9 +228,13 @@ def _decide(
     return _Decided(answer=answer, values=values)
 
 
-def check_in(*, user_id: int, event_id: int, scan: Scan, clock: Clock, present: Present) -> Answer:
+def check_in(
+    *, user_id: int, event_id: int, scan: Scan, clock: Clock, present: Present, token_ids: list[str]
+) -> Answer:
     """Decide and record one scan; return its answer (`present` words it), or the first answer given to
-    the same nonce. A refusal is recorded too: the caller turns its answer into the error.
+    the same nonce. A refusal is recorded too: the caller turns its answer into the error. The token's
+    account and whether `token_ids` were revoked are checked here (the route skips the usual lookup):
+    by the locking read itself, or by the lookup for a code that is no ticket of the event.
 
     A ticket of the event takes three statements: the lock with everything the scan needs
     (`select_ticket_for_scan`), the INSERT of the scan with its answer, COMMIT; one more read and
@@ -237,10 +242,15 @@ def check_in(*, user_id: int, event_id: int, scan: Scan, clock: Clock, present: 
     with write_transaction() as session:
         rows = []
         if CODE.fullmatch(scan.code):
-            rows = select_ticket_for_scan(session, code=scan.code, event_id=event_id, user_id=user_id, nonce=scan.nonce)
-        if not rows:
+            rows = select_ticket_for_scan(
+                session, code=scan.code, event_id=event_id, user_id=user_id, nonce=scan.nonce, token_ids=token_ids
+            )
+        if not rows:  # no such ticket here; or the caller may not scan, or has no account any more
+            require_token_holder(user_id=user_id, token_ids=token_ids)
             return _scan_no_ticket(session, user_id=user_id, event_id=event_id, scan=scan, now=clock(), present=present)
         ticket = rows[0]
+        if ticket.token_revoked:
+            raise UnauthorizedError(TOKEN_REVOKED)
         role = role_of(
             is_admin=ticket.is_admin,
             organization_id=ticket.organization_id,

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from ..database import require_write_transaction
 from ..errors import OrderNotFoundError, UnauthorizedError
-from ..models import Checkin, Event, Membership, Order, Organization, Seat, Ticket, User
+from ..models import Checkin, Event, Membership, Order, Organization, RevokedToken, Seat, Ticket, User
 
 _SEATS = Seat.__table__
 _USERS = User.__table__
+_REVOKED = RevokedToken.__table__
 _EVENTS = Event.__table__
 _ORGANIZATIONS = Organization.__table__
 _TICKETS = Ticket.__table__
@@ -65,7 +66,9 @@ def select_seats_for_update(session: Session, seat_ids: Iterable[int]) -> list[R
     return list(session.connection().execute(query))
 
 
-def select_ticket_for_scan(session: Session, *, code: str, event_id: int, user_id: int, nonce: str) -> list[Row]:
+def select_ticket_for_scan(
+    session: Session, *, code: str, event_id: int, user_id: int, nonce: str, token_ids: list[str]
+) -> list[Row]:
     """Lock the ticket's row for a scan at the event's door; return, in the same round trip, all a scan
     needs: one row per earlier scan of the ticket, in the order they were recorded (one row with
     `scan_id` None when there is none), or no row at all.
@@ -73,7 +76,9 @@ def select_ticket_for_scan(session: Session, *, code: str, event_id: int, user_i
     No row: no ticket with this code at this event, or a caller who is neither a platform admin nor a
     member of the event's organization (nothing is locked for them); the caller tells these apart with
     the event and role read on their own. Each row carries:
-    - the caller's role: `is_admin`, `organization_found`, `member_role` (`roles.role_of` decides);
+    - the caller's role: `is_admin`, `organization_found`, `member_role` (`roles.role_of` decides),
+      and `token_revoked`: whether one of `token_ids` (the caller's token's, its login's) was revoked
+      (the route leaves its token lookup to this read: security.checks_token_itself);
     - the event: `event_status`, `organization_id`, `name`, `starts_at`;
     - the ticket: `id`, `code`, `status`, `refund_id`, `order_id`, `seat_id`, and its seat's `label`,
       `section`, `row`, `number`, `price_cents`, `event_id`;
@@ -93,7 +98,7 @@ def select_ticket_for_scan(session: Session, *, code: str, event_id: int, user_i
     require_write_transaction(session)
     dialect = session.get_bind().dialect.name
     statement = _SCAN_STATEMENTS["postgresql" if dialect == "postgresql" else None]
-    params = {"code": code, "event_id": event_id, "user_id": user_id, "nonce": nonce}
+    params = {"code": code, "event_id": event_id, "user_id": user_id, "nonce": nonce, "token_ids": token_ids}
     return list(session.connection().execute(statement, params))
 
 
@@ -113,6 +118,10 @@ def _scan_statement(dialect_name: str | None):
     return (
         select(
             _USERS.c.is_admin,
+            select(_REVOKED.c.jti)
+            .where(_REVOKED.c.jti.in_(bindparam("token_ids", expanding=True)))
+            .exists()
+            .label("token_revoked"),
             (_ORGANIZATIONS.c.id.is_not(None)).label("organization_found"),
             _MEMBERS.c.role.label("member_role"),
             _EVENTS.c.status.label("event_status"),

@@ -27,6 +27,7 @@ from ..errors import (
 from ..extensions import db
 from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Event, Seat, Ticket, effective_status, is_live_lock
 from . import ledger
+from .auth import ACCOUNT_GONE, TOKEN_REVOKED
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .row_locks import select_seats_for_update, select_user_for_update
@@ -152,10 +153,7 @@ def hold_seat(
     )
 
 
-_TOKEN_REFUSALS = {
-    "no_account": "The token's account no longer exists.",
-    "revoked": "The token has been revoked.",
-}
+_TOKEN_REFUSALS = {"no_account": ACCOUNT_GONE, "revoked": TOKEN_REVOKED}
 
 
 def _hold_seat_in_transaction(
