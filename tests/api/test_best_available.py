@@ -159,6 +159,29 @@ def test_needs_a_token_and_an_event_buyers_may_see(api, organizers):
     refused(best(api, api.user(), draft["id"], count=1), 409, "event_not_on_sale")
 
 
+def test_a_logged_out_token_or_a_deleted_account_gets_401_and_holds_nothing(api):
+    """The route leaves the token's lookup to its first read (security.checks_token_itself): a
+    revoked token or a deleted account is still refused, for an event that exists and one that does
+    not."""
+    from ticketing.extensions import db
+    from ticketing.models import User
+
+    event = api.seed(rows="A", per_row=6)
+    buyer, gone = api.user(), api.user()
+    assert api.client.post("/auth/logout", headers=buyer["headers"]).status_code == 200
+    for event_id in (event["id"], 999_999):
+        body = refused(best(api, buyer, event_id, count=2), 401, "unauthorized")
+        assert body["message"] == "The token has been revoked."
+    with api.app.app_context():
+        db.session.delete(db.session.get(User, gone["id"]))
+        db.session.commit()
+    for event_id in (event["id"], 999_999):
+        body = refused(best(api, gone, event_id, count=2), 401, "unauthorized")
+        assert body["message"] == "The token's account no longer exists."
+    seats = api.client.get(f"/events/{event['id']}/seats").get_json()["seats"]
+    assert {seat["status"] for seat in seats} == {"available"}
+
+
 def test_the_per_user_limit_counts_the_whole_block(api):
     event = api.seed(rows="A-C", per_row=10)
     buyer = api.user()

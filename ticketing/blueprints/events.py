@@ -15,6 +15,7 @@ from ..schemas.catalogue import (
     EventSeatsEnvelope,
     StatusQuery,
 )
+from ..security import checks_token_itself
 from .base import BEARER, BEARER_OPTIONAL, Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Events and seat maps")
@@ -93,6 +94,7 @@ def list_event_changes(query, event_id):
 )
 @blp.alt_response(401, codes=["unauthorized"])
 @blp.doc(**BEARER)
+@checks_token_itself
 def best_available(body, event_id):
     """Choose the best `count` free seats (adjacent in one row, leaving no single seat alone, nearest the
     venue's focal point; see docs/best-available.md) and lock them for the caller as `POST

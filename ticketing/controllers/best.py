@@ -8,7 +8,7 @@ from flask import Response, current_app
 from ..clock import current_clock, current_time
 from ..errors import InvalidRequestError
 from ..models import iso
-from ..security import current_user_id
+from ..security import current_user_id, token_ids
 from ..services import best_available as service
 from ..services.seat_choice import SeatRequest
 from .limits import hold_limits
@@ -45,6 +45,7 @@ def best_available(event_id: int, body: dict) -> Response:
         hold_seconds=current_app.config["HOLD_TTL_SECONDS"],
         limits=hold_limits(),
         cache=_cache(),
+        token_ids=token_ids(),
     )
     labels = ", ".join(seat.label for seat in block.seats)
     noun = "Seat" if len(block.seats) == 1 else "Seats"

@@ -38,9 +38,10 @@ from sqlalchemy.orm import Session
 
 from .. import metrics
 from ..database import write_transaction
-from ..errors import BusyError, EventNotFoundError, HoldLimitReachedError, NoSeatsAvailableError
-from ..models import AVAILABLE, Event, EventGeometry, Seat, Venue, status_filter
+from ..errors import BusyError, EventNotFoundError, HoldLimitReachedError, NoSeatsAvailableError, UnauthorizedError
+from ..models import AVAILABLE, Event, EventGeometry, RevokedToken, Seat, User, Venue, status_filter
 from . import ledger
+from .auth import ACCOUNT_GONE, TOKEN_REVOKED, require_token_holder
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .sales import require_on_sale_row
@@ -63,6 +64,7 @@ BATCH_ROWS = 12
 
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
+_USERS, _REVOKED = User.__table__, RevokedToken.__table__
 _GEOMETRIES = EventGeometry.__table__
 _NUMBER = attrgetter("number")
 
@@ -147,8 +149,12 @@ def hold_best_available(
     hold_seconds: int,
     limits: HoldLimits,
     cache: GeometryCache | None = None,
+    token_ids: list[str] | None = None,
 ) -> HeldBlock:
     """Choose the best seats for `request` by the contract's steps and hold them for the user, or raise.
+
+    With `token_ids` (the route skipped the per-request token lookup: security.checks_token_itself),
+    the first read also checks that the user's account exists and that none of them was revoked.
 
     NoSeatsAvailableError when nothing fits; HoldLimitReachedError when the seats would take the user
     (or their address) past the limit; EventNotFoundError / EventNotOnSaleError as for a lock; BusyError
@@ -158,8 +164,21 @@ def hold_best_available(
         now = clock()
         event = session.execute(
             _EVENT_QUERIES[bool(limits.address)],
-            {"event_id": event_id, "user_id": user_id, "now": now, "address": limits.address},
+            {
+                "event_id": event_id,
+                "user_id": user_id,
+                "now": now,
+                "address": limits.address,
+                "token_ids": token_ids or [],
+            },
         ).first()
+        if token_ids is not None:
+            if event is None:
+                require_token_holder(user_id=user_id, token_ids=token_ids)
+            elif not event.account:
+                raise UnauthorizedError(ACCOUNT_GONE)
+            elif event.token_revoked:
+                raise UnauthorizedError(TOKEN_REVOKED)
         if event is None:
             raise EventNotFoundError()
         require_on_sale_row(session, event, user_id=user_id, now=now, hidden=EventNotFoundError())
@@ -201,6 +220,11 @@ def _event_query(*, with_address: bool):
         _EVENTS.c.starts_at,
         ledger.live_holds(user_id=user_id, event_id=event_id, now=now).label("held"),
         by_address.label("by_address"),
+        select(_USERS.c.id).where(_USERS.c.id == user_id).exists().label("account"),
+        select(_REVOKED.c.jti)
+        .where(_REVOKED.c.jti.in_(bindparam("token_ids", expanding=True)))
+        .exists()
+        .label("token_revoked"),
     ).where(_EVENTS.c.id == event_id)
 
 
