@@ -64,6 +64,10 @@ BATCH_ROWS = 12
 
 _SEATS = Seat.__table__
 _EVENTS = Event.__table__
+# What the choice reads of each free seat (a SeatCandidate).
+_CANDIDATE_COLUMNS = tuple(
+    _SEATS.c[name] for name in ("id", "section", "row", "number", "x", "y", "category", "accessible")
+)
 _USERS, _REVOKED = User.__table__, RevokedToken.__table__
 _GEOMETRIES = EventGeometry.__table__
 _NUMBER = attrgetter("number")
@@ -405,16 +409,7 @@ def _free_seats_of_rows_query():
         .render_derived(name="wanted")
     )
     return (
-        select(
-            _SEATS.c.id,
-            _SEATS.c.section,
-            _SEATS.c.row,
-            _SEATS.c.number,
-            _SEATS.c.x,
-            _SEATS.c.y,
-            _SEATS.c.category,
-            _SEATS.c.accessible,
-        )
+        select(*_CANDIDATE_COLUMNS)
         .select_from(rows)
         .join(
             _SEATS,
@@ -444,16 +439,7 @@ def _free_seats(
         }
         found = connection.execute(_FREE_SEATS_OF_ROWS, params).all()
     else:
-        query = select(
-            _SEATS.c.id,
-            _SEATS.c.section,
-            _SEATS.c.row,
-            _SEATS.c.number,
-            _SEATS.c.x,
-            _SEATS.c.y,
-            _SEATS.c.category,
-            _SEATS.c.accessible,
-        ).where(
+        query = select(*_CANDIDATE_COLUMNS).where(
             _SEATS.c.event_id == event_id,
             tuple_(_SEATS.c.section, _SEATS.c.row).in_(rows),
             status_filter(AVAILABLE, now),
