@@ -76,21 +76,34 @@ class TokenHolder:
 _USERS, _REVOKED = User.__table__, RevokedToken.__table__
 
 
+def revoked_any(parameter: str):
+    """SQL: whether any of the ids in the list parameter `parameter` (a token's `jti`, its login's
+    session id) was revoked. The token lookup reads it, and so do the hot routes' own first
+    statements (security.checks_token_itself)."""
+    return select(_REVOKED.c.jti).where(_REVOKED.c.jti.in_(bindparam(parameter, expanding=True))).exists()
+
+
 # Built once (with bound parameters): the statement runs on every authenticated request.
 _TOKEN_HOLDER = select(
     _USERS.c.id,
     _USERS.c.email,
     _USERS.c.name,
     _USERS.c.is_admin,
-    select(_REVOKED.c.jti)
-    .where(_REVOKED.c.jti.in_(bindparam("revoked_ids", expanding=True)))
-    .exists()
-    .label("revoked"),
+    revoked_any("revoked_ids").label("revoked"),
 ).where(_USERS.c.id == bindparam("user_id"))
 
 
 ACCOUNT_GONE = "The token's account no longer exists."
 TOKEN_REVOKED = "The token has been revoked."
+
+
+def refuse_token(*, account: bool, revoked: bool) -> None:
+    """Raise the token lookup's UnauthorizedError, in its words, when the account is gone or the token
+    was revoked (for services that read both themselves)."""
+    if not account:
+        raise UnauthorizedError(ACCOUNT_GONE)
+    if revoked:
+        raise UnauthorizedError(TOKEN_REVOKED)
 
 
 def require_token_holder(*, user_id: int, token_ids: list[str]) -> None:
@@ -100,10 +113,7 @@ def require_token_holder(*, user_id: int, token_ids: list[str]) -> None:
     holder = get_token_holder(
         user_id=user_id, jti=token_ids[0], session_id=token_ids[1] if len(token_ids) > 1 else None
     )
-    if holder.user is None:
-        raise UnauthorizedError(ACCOUNT_GONE)
-    if holder.revoked:
-        raise UnauthorizedError(TOKEN_REVOKED)
+    refuse_token(account=holder.user is not None, revoked=holder.revoked)
 
 
 def get_token_holder(*, user_id: int, jti: str, session_id: str | None = None) -> TokenHolder:

@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 
 from .. import metrics
 from ..database import write_transaction
-from ..errors import BusyError, EventNotFoundError, HoldLimitReachedError, NoSeatsAvailableError, UnauthorizedError
-from ..models import AVAILABLE, Event, EventGeometry, RevokedToken, Seat, User, Venue, status_filter
+from ..errors import BusyError, EventNotFoundError, HoldLimitReachedError, NoSeatsAvailableError
+from ..models import AVAILABLE, Event, EventGeometry, Seat, User, Venue, status_filter
 from . import ledger
-from .auth import ACCOUNT_GONE, TOKEN_REVOKED, require_token_holder
+from .auth import refuse_token, require_token_holder, revoked_any
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .sales import require_on_sale_row
@@ -68,7 +68,7 @@ _EVENTS = Event.__table__
 _CANDIDATE_COLUMNS = tuple(
     _SEATS.c[name] for name in ("id", "section", "row", "number", "x", "y", "category", "accessible")
 )
-_USERS, _REVOKED = User.__table__, RevokedToken.__table__
+_USERS = User.__table__
 _GEOMETRIES = EventGeometry.__table__
 _NUMBER = attrgetter("number")
 
@@ -179,10 +179,8 @@ def hold_best_available(
         if token_ids is not None:
             if event is None:
                 require_token_holder(user_id=user_id, token_ids=token_ids)
-            elif not event.account:
-                raise UnauthorizedError(ACCOUNT_GONE)
-            elif event.token_revoked:
-                raise UnauthorizedError(TOKEN_REVOKED)
+            else:
+                refuse_token(account=event.account, revoked=event.token_revoked)
         if event is None:
             raise EventNotFoundError()
         require_on_sale_row(session, event, user_id=user_id, now=now, hidden=EventNotFoundError())
@@ -225,10 +223,7 @@ def _event_query(*, with_address: bool):
         ledger.live_holds(user_id=user_id, event_id=event_id, now=now).label("held"),
         by_address.label("by_address"),
         select(_USERS.c.id).where(_USERS.c.id == user_id).exists().label("account"),
-        select(_REVOKED.c.jti)
-        .where(_REVOKED.c.jti.in_(bindparam("token_ids", expanding=True)))
-        .exists()
-        .label("token_revoked"),
+        revoked_any("token_ids").label("token_revoked"),
     ).where(_EVENTS.c.id == event_id)
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..database import write_transaction
-from ..errors import EventNotFoundError, ForbiddenError, TicketingError, UnauthorizedError
+from ..errors import EventNotFoundError, ForbiddenError, TicketingError
 from ..extensions import db
 from ..models import (
     DOOR,
@@ -50,7 +50,7 @@ from ..models import (
     Ticket,
     decide,
 )
-from .auth import TOKEN_REVOKED, require_token_holder
+from .auth import refuse_token, require_token_holder
 from .roles import check_role, require_role, role_of
 from .row_locks import insert_checkin_unless_rescanned, reserve_checkin_id, select_ticket_for_scan
 from .tickets import CODE, TicketDetails, details_of, event_door_states, movement_time
@@ -249,8 +249,7 @@ def check_in(
             require_token_holder(user_id=user_id, token_ids=token_ids)
             return _scan_no_ticket(session, user_id=user_id, event_id=event_id, scan=scan, now=clock(), present=present)
         ticket = rows[0]
-        if ticket.token_revoked:
-            raise UnauthorizedError(TOKEN_REVOKED)
+        refuse_token(account=True, revoked=ticket.token_revoked)  # the read joins the user: the account exists
         role = role_of(
             is_admin=ticket.is_admin,
             organization_id=ticket.organization_id,

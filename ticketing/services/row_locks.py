@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from ..database import require_write_transaction
 from ..errors import OrderNotFoundError, UnauthorizedError
-from ..models import Checkin, Event, Membership, Order, Organization, RevokedToken, Seat, Ticket, User
+from ..models import Checkin, Event, Membership, Order, Organization, Seat, Ticket, User
+from .auth import revoked_any
 
 _SEATS = Seat.__table__
 _USERS = User.__table__
-_REVOKED = RevokedToken.__table__
 _EVENTS = Event.__table__
 _ORGANIZATIONS = Organization.__table__
 _TICKETS = Ticket.__table__
@@ -118,10 +118,7 @@ def _scan_statement(dialect_name: str | None):
     return (
         select(
             _USERS.c.is_admin,
-            select(_REVOKED.c.jti)
-            .where(_REVOKED.c.jti.in_(bindparam("token_ids", expanding=True)))
-            .exists()
-            .label("token_revoked"),
+            revoked_any("token_ids").label("token_revoked"),
             (_ORGANIZATIONS.c.id.is_not(None)).label("organization_found"),
             _MEMBERS.c.role.label("member_role"),
             _EVENTS.c.status.label("event_status"),

@@ -22,12 +22,11 @@ from ..errors import (
     SeatLockedError,
     SeatNotFoundError,
     SeatNotLockedError,
-    UnauthorizedError,
 )
 from ..extensions import db
 from ..models import AVAILABLE, BLOCKED, BOOKED, LOCKED, Event, Seat, Ticket, effective_status, is_live_lock
 from . import ledger
-from .auth import ACCOUNT_GONE, TOKEN_REVOKED
+from .auth import refuse_token
 from .catalogue import SeatView, seat_view
 from .ledger import HoldLimits
 from .row_locks import select_seats_for_update, select_user_for_update
@@ -137,8 +136,7 @@ def hold_seat(
         limits=limits,
         lock_timeout_ms=lock_timeout_ms,
     )
-    if row.outcome in _TOKEN_REFUSALS:
-        raise UnauthorizedError(_TOKEN_REFUSALS[row.outcome])
+    refuse_token(account=row.outcome != "no_account", revoked=row.outcome == "revoked")
     if row.outcome == "no_seat":
         raise SeatNotFoundError()
     if row.outcome in ("held", "renewed"):
@@ -151,9 +149,6 @@ def hold_seat(
     return _hold_seat_in_transaction(
         user_id=user_id, seat_id=seat_id, clock=clock, hold_seconds=hold_seconds, limits=limits
     )
-
-
-_TOKEN_REFUSALS = {"no_account": ACCOUNT_GONE, "revoked": TOKEN_REVOKED}
 
 
 def _hold_seat_in_transaction(
