@@ -348,12 +348,12 @@ def _replay(payment_id: int, *, clock: Clock, gateway: PaymentGateway, wait_seco
     A payment still `processing` was either interrupted after the charge (the gateway knows the
     outcome: settle it now) or is being charged by a request still running (wait for its answer).
     """
-    payment = _fresh_payment(payment_id)
+    payment = fresh_row(Payment, payment_id)
     if payment.status == PROCESSING and payment.provider != "none":
         outcome = gateway.find_charge(reference=payment.reference, token=payment.token)
         if outcome is not None:
             settle_payment(payment_id=payment_id, outcome=outcome, now=clock(), gateway=gateway)
-    wait_while(lambda: _fresh_payment(payment_id).status == PROCESSING, wait_seconds, PaymentInProgressError)
+    wait_while(lambda: fresh_row(Payment, payment_id).status == PROCESSING, wait_seconds, PaymentInProgressError)
     return _answer_of(payment_id, now=clock())
 
 
@@ -367,14 +367,15 @@ def wait_while(in_flight: Callable[[], bool], wait_seconds: float, give_up: type
         time.sleep(0.05)
 
 
-def _fresh_payment(payment_id: int) -> Payment:
-    db.session.rollback()  # a fresh snapshot on each look
-    return db.session.get(Payment, payment_id, populate_existing=True)
+def fresh_row(model, row_id: int):
+    """The row as committed now (a fresh snapshot on each look): what a wait for a settlement reads."""
+    db.session.rollback()
+    return db.session.get(model, row_id, populate_existing=True)
 
 
 def _answer_of(payment_id: int, *, now: datetime) -> OrderView:
     """The answer a settled payment stands for: the paid order, or the error it ended in."""
-    payment = _fresh_payment(payment_id)
+    payment = fresh_row(Payment, payment_id)
     if payment.status == SUCCEEDED:
         order = db.session.get(Order, payment.order_id)
         return order_views(db.session, [order], now)[0]

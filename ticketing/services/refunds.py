@@ -61,7 +61,7 @@ from ..models.refund import refund_reference
 from . import audit, ledger
 from .gateways import PaymentGateway
 from .orders import OrderView, order_views
-from .payments import wait_while
+from .payments import fresh_row, wait_while
 from .roles import member_role
 from .row_locks import select_order_for_update, select_seats_for_update
 
@@ -359,7 +359,7 @@ def _replay(refund_id: int, *, clock: Clock, gateway: PaymentGateway, wait_secon
     still running: asking the gateway again with the same reference refunds once either way, so
     ask and apply; if the gateway will not say, wait for the other request's answer.
     """
-    refund = _fresh_refund(refund_id)
+    refund = fresh_row(Refund, refund_id)
     if refund.status == REFUND_PROCESSING and refund.charge_id is not None:
         try:
             gateway.refund(charge_id=refund.charge_id, amount_cents=refund.amount_cents, reference=refund.reference)
@@ -367,18 +367,13 @@ def _replay(refund_id: int, *, clock: Clock, gateway: PaymentGateway, wait_secon
             log.info("refund %s: the gateway did not confirm it on a replay; waiting for the first request", refund_id)
         else:
             _apply_refund(refund_id, now=clock())
-    wait_while(lambda: _fresh_refund(refund_id).status == REFUND_PROCESSING, wait_seconds, RefundInProgressError)
+    wait_while(lambda: fresh_row(Refund, refund_id).status == REFUND_PROCESSING, wait_seconds, RefundInProgressError)
     return _answer_of(refund_id, now=clock())
-
-
-def _fresh_refund(refund_id: int) -> Refund:
-    db.session.rollback()  # a fresh snapshot on each look
-    return db.session.get(Refund, refund_id, populate_existing=True)
 
 
 def _answer_of(refund_id: int, *, now: datetime) -> RefundView:
     """The answer a settled refund stands for: the refund and its order, or the gateway's refusal."""
-    refund = _fresh_refund(refund_id)
+    refund = fresh_row(Refund, refund_id)
     if refund.status == REFUND_FAILED:
         raise PaymentGatewayError(
             "The payment gateway did not refund; nothing changed. Try again with the same Idempotency-Key."
